@@ -1,0 +1,5 @@
+"""``python -m mxicat`` runs the CLI."""
+
+from mxicat.cli import main
+
+main()

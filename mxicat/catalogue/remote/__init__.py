@@ -1,0 +1,1 @@
+"""mxicat.catalogue.remote."""
