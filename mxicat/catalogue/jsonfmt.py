@@ -1,0 +1,140 @@
+"""ICAT's REST JSON encoding of values: dates, NaN, entity trees.
+
+ICAT writes and reads dates as ``yyyy-MM-dd'T'HH:mm:ss.SSSXXX`` (Java ``SimpleDateFormat``), e.g.
+``2024-05-01T12:00:00.000+02:00`` or ``2024-05-01T10:00:00.000Z`` (``XXX`` writes ``Z`` for a zero offset).
+Objects cross :class:`mxicat.catalogue.base.Catalogue` with native :class:`datetime` values; this module is
+the one place that converts them at the JSON edges (the remote client, the served ICAT REST API).
+
+Which strings are dates is decided by the ICAT field name (every ICAT timestamp field is named in
+:data:`DATE_FIELDS`, and no ICAT field of another type shares one of those names), so a string parameter
+value that merely looks like a date is never converted. Bare selected values (``SELECT ds.startDate ...``)
+carry no field name; they are converted when they match ICAT's date format exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from mxicat.errors import BadParameterError
+
+#: Every ICAT 6.2 attribute of type ``Date`` (icat.md section 2), by field name.
+DATE_FIELDS: frozenset[str] = frozenset(
+    {
+        "createTime",
+        "modTime",
+        "startDate",
+        "endDate",
+        "releaseDate",
+        "datafileCreateTime",
+        "datafileModTime",
+        "dateTimeValue",
+        "publicationDate",
+    }
+)
+
+#: ICAT's exact output form: millisecond precision and an offset (``Z`` or ``+HH:MM``).
+_ICAT_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|[+-]\d{2}:?\d{2})$")
+
+#: What a write to ICAT accepts: seconds required, optional fraction, offset required.
+_WRITE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def format_date(value: datetime) -> str:
+    """``value`` in ICAT's REST date format; a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    text = value.isoformat(timespec="milliseconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def parse_date(text: str, *, strict: bool = False, field: str | None = None) -> datetime:
+    """Parse an ICAT REST date into an aware :class:`datetime`.
+
+    Lenient (the default, for what servers send): anything :meth:`datetime.fromisoformat` reads, with
+    ``Z``, ``+02:00`` or ``+0200`` offsets, any fraction or none; a value without offset is taken as UTC.
+    Strict (for what clients write): seconds and an offset are required, as ICAT's write demands.
+
+    Raises:
+        BadParameterError: ``Badly formatted date`` (ICAT's wording), naming the field when known.
+    """
+    if not isinstance(text, str) or (strict and not _WRITE_DATE_RE.match(text)):
+        where = f" for field {field}" if field else ""
+        raise BadParameterError(f"Badly formatted date {text!r}{where}: expected yyyy-MM-ddTHH:mm:ss.SSSXXX")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as err:
+        where = f" for field {field}" if field else ""
+        raise BadParameterError(
+            f"Badly formatted date {text!r}{where}: expected yyyy-MM-ddTHH:mm:ss.SSSXXX"
+        ) from err
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def looks_like_icat_date(text: str) -> bool:
+    """Whether ``text`` is exactly in the form ICAT writes dates."""
+    return bool(_ICAT_DATE_RE.match(text))
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: datetimes as ICAT dates, NaN/inf as ``null`` (as ICAT does)."""
+    if isinstance(value, datetime):
+        return format_date(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of ``value`` in ICAT's encoding."""
+    return json.dumps(to_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _decode_fields(fields: Mapping[str, Any], *, strict: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in fields.items():
+        if key in DATE_FIELDS and isinstance(item, str):
+            out[key] = parse_date(item, strict=strict, field=key)
+        elif isinstance(item, Mapping):
+            out[key] = _decode_fields(item, strict=strict)
+        elif isinstance(item, list):
+            out[key] = [
+                _decode_fields(child, strict=strict) if isinstance(child, Mapping) else child
+                for child in item
+            ]
+        else:
+            out[key] = item
+    return out
+
+
+def decode_entity(obj: Mapping[str, Any], *, strict: bool = False) -> dict[str, Any]:
+    """Turn the date fields of one ``{"Entity": {...}}`` tree (nested objects included) into datetimes.
+
+    ``strict=True`` applies ICAT's write rules (used by the served REST API on incoming objects).
+    """
+    return {name: _decode_fields(fields, strict=strict) if isinstance(fields, Mapping) else fields
+            for name, fields in obj.items()}
+
+
+def decode_value(value: Any) -> Any:
+    """Decode one search result: an entity, a bare value or a row (list) of values."""
+    if isinstance(value, Mapping):
+        return decode_entity(value)
+    if isinstance(value, list):
+        return [decode_value(item) for item in value]
+    if isinstance(value, str) and looks_like_icat_date(value):
+        return parse_date(value)
+    return value
+
+
+def decode_results(results: list[Any]) -> list[Any]:
+    """Decode a whole REST search answer."""
+    return [decode_value(item) for item in results]

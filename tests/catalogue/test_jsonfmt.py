@@ -1,0 +1,58 @@
+"""ICAT REST JSON value encoding: dates both directions, NaN, field-name driven decoding."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from mxicat.catalogue import jsonfmt
+from mxicat.errors import BadParameterError
+
+
+def test_format_date_matches_icat() -> None:
+    assert jsonfmt.format_date(datetime(2024, 5, 1, 12, tzinfo=timezone(timedelta(hours=2)))) == (
+        "2024-05-01T12:00:00.000+02:00"
+    )
+    assert jsonfmt.format_date(datetime(2024, 5, 1, 10, 0, 0, 999999, tzinfo=UTC)) == "2024-05-01T10:00:00.999Z"
+    assert jsonfmt.format_date(datetime(2024, 5, 1, 10)) == "2024-05-01T10:00:00.000Z"  # naive = UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-05-01T12:00:00.000+02:00", "2024-05-01T10:00:00.000Z", "2024-05-01T12:00:00.000+0200", "2024-05-01T10:00:00Z"],
+)
+def test_parse_date_variants_are_the_same_instant(text: str) -> None:
+    value = jsonfmt.parse_date(text)
+    assert value.tzinfo is not None
+    assert value == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert jsonfmt.parse_date(jsonfmt.format_date(value)) == value
+
+
+@pytest.mark.parametrize("text", ["2024-05-01", "2024-05-01T10:00", "01/05/2024", "2024-05-01T10:00:00.000"])
+def test_strict_parse_rejects_what_icat_rejects(text: str) -> None:
+    with pytest.raises(BadParameterError, match="Badly formatted date"):
+        jsonfmt.parse_date(text, strict=True, field="startDate")
+
+
+def test_decode_entity_only_touches_date_fields() -> None:
+    obj = {"DatasetParameter": {"stringValue": "2024-05-01T10:00:00.000Z", "dateTimeValue": "2024-05-01T10:00:00.000Z",
+                                "type": {"id": 1, "createTime": "2024-05-01T10:00:00.000Z"}}}
+    out = jsonfmt.decode_entity(obj)["DatasetParameter"]
+    assert out["stringValue"] == "2024-05-01T10:00:00.000Z"
+    assert isinstance(out["dateTimeValue"], datetime)
+    assert isinstance(out["type"]["createTime"], datetime)
+
+
+def test_to_json_nan_and_nested() -> None:
+    data = {"a": [math.nan, datetime(2024, 1, 1, tzinfo=UTC)], "b": (1, math.inf)}
+    assert jsonfmt.to_json(data) == {"a": [None, "2024-01-01T00:00:00.000Z"], "b": [1, None]}
+    assert jsonfmt.dumps({"x": 1}) == '{"x":1}'
+
+
+def test_date_fields_match_the_embedded_schema() -> None:
+    """The client's static list must be exactly the schema's datetime fields (no SQLAlchemy on the client)."""
+    schema = pytest.importorskip("mxicat.catalogue.embedded.schema")
+    fields = {f.name for info in schema.ENTITIES.values() for f in info.fields.values() if f.type == "datetime"}
+    assert fields == set(jsonfmt.DATE_FIELDS)
