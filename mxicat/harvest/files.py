@@ -1,0 +1,84 @@
+"""The files of a sweep: the master, the data files its frames live in, other externally linked files.
+
+Targets are found without opening them: ExternalLinks by walking the links of the entry
+(``visititems_links``, no object opened), VDS sources from the virtual dataset's mapping. Each becomes a
+:class:`~mxicat.harvest.result.Datafile` with an existence flag; a missing one also becomes a warning naming
+the link and its target. Existence is checked where HDF5 itself looks: absolute paths as written, relative
+ones beside the master file.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+
+import h5py
+
+from mxicat.harvest.nexus import NXentry
+from mxicat.harvest.nxwalk import Walker, nx_class
+from mxicat.harvest.result import Datafile
+
+#: classes whose linked datasets hold frames (the linked files are "data", everything else "external")
+DATA_CLASSES: tuple[str, ...] = ("NXdata", "NXdetector")
+
+
+def _is_data_link(walker: Walker, link_path: str) -> bool:
+    parent, _, leaf = link_path.rpartition("/")
+    if not leaf.startswith("data"):
+        return False
+    holder = walker.get(parent or "/")
+    return holder is not None and nx_class(holder) in DATA_CLASSES
+
+
+def _virtual_datasets(entry: NXentry) -> list[h5py.Dataset]:
+    found: list[h5py.Dataset] = []
+    for data in entry.data_groups:
+        if data.data is not None and data.data.is_virtual:
+            found.append(data.data)
+    for instrument in entry.instruments:
+        for detector in instrument.detectors:
+            dataset = detector.dataset("data")
+            if dataset is not None and dataset.is_virtual:
+                found.append(dataset)
+    return found
+
+
+def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], list[str]]:
+    """Datafiles of ``entry`` (master first) and one warning per missing link target."""
+    master = os.path.abspath(walker.path)
+    files: list[Datafile] = [Datafile(path=master, exists=True, kind="master", target=None)]
+    seen: dict[str, Datafile] = {master: files[0]}
+    warnings: list[str] = []
+    exists_cache: dict[str, bool] = {}
+
+    def add(resolved: str, target: str, kind: str, message: str) -> None:
+        exists = exists_cache.setdefault(resolved, os.path.exists(resolved))
+        known = seen.get(resolved)
+        if known is None:
+            known = Datafile(path=resolved, exists=exists, kind="data" if kind == "data" else "external",
+                             target=target)
+            seen[resolved] = known
+            files.append(known)
+            if not exists:
+                warnings.append(message)
+        elif kind == "data" and known["kind"] == "external":
+            known["kind"] = "data"
+
+    for link_path, link in walker.external_links(entry.group):
+        resolved = walker.resolve_file(link.filename)
+        kind = "data" if _is_data_link(walker, link_path) else "external"
+        add(resolved, link.path, kind,
+            f"missing external link {link_path} -> {link.filename}:{link.path} (not found: {resolved})")
+    for dataset in _virtual_datasets(entry):
+        try:
+            sources = walker.vds_sources(dataset)
+        except (OSError, RuntimeError, ValueError) as err:
+            warnings.append(f"{dataset.name}: VDS sources unreadable ({err})")
+            continue
+        for resolved, target, written in sources:
+            add(resolved, target, "data",
+                f"missing VDS source of {dataset.name} -> {written}:{target} (not found: {resolved})")
+    for problem in walker.problems.values():  # links met while reading that the walk above did not list
+        if problem.resolved not in seen and posixpath.commonpath([problem.path, entry.path]) == entry.path:
+            add(problem.resolved, problem.target, "external", problem.message())
+    return files, warnings

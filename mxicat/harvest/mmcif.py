@@ -1,0 +1,476 @@
+"""Import processing results (and the data-collection description) from PDBx/mmCIF files with gemmi.
+
+One :class:`ProcessedResult` per data block. What an item *means* comes from the ontology: every term lists
+its PDBx items (``Term.mmcif``) and :meth:`Ontology.by_mmcif` answers "which term is this item". Values are
+converted from the item's PDBx unit (:mod:`mxicat.harvest.mmcif_items`) to the term's canonical unit through
+the ontology, so percent (``percent_possible_obs``) and fractions (R factors) are each handled explicitly.
+
+Rules taken from the standard and from real files (standards.md §2, testdata README §3):
+
+* ``?`` (unknown) and ``.`` (not applicable) are absent values;
+* ``_reflns`` may have several rows (``pdbx_ordinal``); the lowest ordinal is the overall statistics and
+  the shells of the same ``pdbx_diffrn_id`` go with it;
+* ``_reflns_shell`` row order is not defined: the **outer** shell is the row with the smallest
+  ``d_res_high``, the **inner** shell the row with the largest; a single row is taken as the outer shell;
+* several ``_diffrn`` rows (one merged data set from several collections) give one entry per collection in
+  :attr:`ProcessedResult.collections`; :attr:`ProcessedResult.metadata` holds the collection the
+  ``_reflns`` row points to (``pdbx_diffrn_id``) and a warning says which values differ;
+* DIALS ``mmcif.pdb_version=v5_next`` merge statistics (``_pdbx_diffrn_merge_stat[_shell]``,
+  ``_pdbx_diffrn_merged_cell``, ``_pdbx_diffrn_symmetry``) fill what ``_reflns``/``_cell``/``_symmetry`` lack.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mxicat.errors import BadParameterError
+from mxicat.harvest import mmcif_items as items
+
+if TYPE_CHECKING:
+    import gemmi
+
+    from mxicat.ontology.terms import Term
+
+__all__ = ["MmcifError", "ProcessedResult", "import_mmcif", "import_mmcif_blocks"]
+
+
+class MmcifError(BadParameterError):
+    """An mmCIF file cannot be read or holds a value that is not valid for its item."""
+
+    def __init__(self, message: str, *, path: str | None = None, item: str | None = None,
+                 value: str | None = None) -> None:
+        where = path or "<mmCIF text>"
+        detail = f" ({item} = {value!r})" if item is not None else ""
+        super().__init__(f"{where}: {message}{detail}")
+        self.path, self.item, self.value = path, item, value
+
+
+@dataclass
+class ProcessedResult:
+    """Canonical metadata of one mmCIF data block.
+
+    Attributes:
+        block: the data block name (``data_<name>``).
+        metadata: canonical key → value in the term's canonical unit (per-shell keys ``r_merge``,
+            ``r_merge_inner``, ``r_merge_outer``; the primary collection's ``_diffrn*`` values included).
+        sources: canonical key → the PDBx item it came from.
+        software: ``_software`` rows as ``{"name", "version", "classification"}`` (None when absent).
+        collections: canonical metadata per ``_diffrn.id`` (data collections merged into this result);
+            ``wavelength`` is a list when one collection used several (MAD).
+        diffrn_ids: the ``_diffrn.id`` of each entry of ``collections``.
+        technique: ``"SSX"`` for serial experiments, else ``"MX"``.
+        unmapped: PDBx items read that no ontology term claims (item → text), kept rather than lost.
+        warnings: what was odd or ambiguous, one sentence each.
+    """
+
+    block: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    software: list[dict[str, str | None]] = field(default_factory=list)
+    collections: list[dict[str, Any]] = field(default_factory=list)
+    diffrn_ids: list[str] = field(default_factory=list)
+    technique: str = "MX"
+    unmapped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    path: str | None = None
+
+
+def import_mmcif(path_or_text: str | os.PathLike[str], *, block: str | None = None,
+                 ontology: Any = None) -> ProcessedResult:
+    """Import one data block of an mmCIF file (or mmCIF text).
+
+    Args:
+        path_or_text: a file path (``.cif``, ``.cif.gz``) or the mmCIF text itself.
+        block: name of the block to read; needed only when several blocks hold results.
+        ontology: an :class:`mxicat.ontology.Ontology`; the packaged one when None.
+
+    Raises:
+        MmcifError: unreadable file, no such block, several candidate blocks, or an invalid value.
+    """
+    results = import_mmcif_blocks(path_or_text, ontology=ontology)
+    if block is not None:
+        for result in results:
+            if result.block == block:
+                return result
+        raise MmcifError(f"no data block {block!r} (blocks: {', '.join(r.block for r in results)})",
+                         path=results[0].path if results else None)
+    if len(results) == 1:
+        return results[0]
+    with_stats = [r for r in results if any(k in r.sources for k in r.metadata)]
+    if len(with_stats) == 1:
+        return with_stats[0]
+    raise MmcifError(f"{len(results)} data blocks ({', '.join(r.block for r in results)}); pass block= "
+                     "or use import_mmcif_blocks()", path=results[0].path)
+
+
+def import_mmcif_blocks(path_or_text: str | os.PathLike[str], *, ontology: Any = None) -> list[ProcessedResult]:
+    """Import every data block that holds PDBx data-collection or processing categories.
+
+    Raises:
+        MmcifError: the file cannot be read or parsed, holds no such block, or has an invalid value.
+    """
+    doc, path = _read(path_or_text)
+    ont = ontology if ontology is not None else _default_ontology()
+    results = [_BlockReader(b, ont, path).read() for b in doc if _is_data_block(b)]
+    results = [r for r in results if r is not None]
+    if not results:
+        raise MmcifError("no PDBx data-collection or processing categories found", path=path)
+    return results
+
+
+def _default_ontology() -> Any:
+    from mxicat.ontology import load_ontology
+
+    return load_ontology()
+
+
+def _read(path_or_text: str | os.PathLike[str]) -> tuple[gemmi.cif.Document, str | None]:
+    import gemmi
+
+    is_text = isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("data_"))
+    path = None if is_text else str(Path(path_or_text))
+    try:
+        doc = gemmi.cif.read_string(str(path_or_text)) if is_text else gemmi.cif.read(path)
+    except (OSError, RuntimeError, ValueError) as err:
+        raise MmcifError(f"cannot read mmCIF: {err}", path=path) from err
+    if len(doc) == 0:
+        raise MmcifError("no data block", path=path)
+    return doc, path
+
+
+def _is_data_block(block: gemmi.cif.Block) -> bool:
+    return not block.name.startswith("mmcif_") and block.find_value("_dictionary.title") is None
+
+
+def _null(text: str | None) -> bool:
+    return text is None or text in ("?", ".")
+
+
+class _Rows:
+    """One mmCIF category as a list of {item: raw text} rows (absent values dropped)."""
+
+    def __init__(self, block: gemmi.cif.Block, category: str) -> None:
+        table = block.find_mmcif_category(category + ".")
+        tags = list(table.tags)
+        self.rows: list[dict[str, str]] = []
+        for row in table:
+            values = {tag: row[i] for i, tag in enumerate(tags) if not _null(row[i])}
+            self.rows.append(values)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return iter(self.rows)
+
+
+def _text(raw: str | None) -> str | None:
+    if _null(raw):
+        return None
+    import gemmi
+
+    return gemmi.cif.as_string(raw)
+
+
+class _BlockReader:
+    """Reads one data block into a :class:`ProcessedResult`."""
+
+    def __init__(self, block: gemmi.cif.Block, ontology: Any, path: str | None) -> None:
+        self.block, self.ont, self.path = block, ontology, path
+        self.result = ProcessedResult(block=block.name, path=path)
+        self._collection_sources: list[dict[str, str]] = []
+        self._seen = False
+
+    # ---- lookup -----------------------------------------------------------------------------------
+    def term_for(self, item: str) -> tuple[Term, bool] | None:
+        """The term an item means and whether the item is a per-shell (``_reflns_shell``) spelling."""
+        shell_item = item.startswith(("_reflns_shell.", "_pdbx_diffrn_merge_stat_shell."))
+        term = self._by_mmcif(item)
+        if term is None:
+            overall = (items.V5_NEXT_ITEMS.get(item) or items.V5_NEXT_SHELL_ITEMS.get(item)
+                       or items.SYMMETRY_ALIASES.get(item) or _overall_of_shell_item(item))
+            term = self._by_mmcif(overall) if overall else None
+        return (term, shell_item) if term is not None else None
+
+    def _by_mmcif(self, item: str) -> Term | None:
+        try:
+            return self.ont.by_mmcif(item)  # type: ignore[no-any-return]
+        except (KeyError, LookupError):
+            return None
+
+    # ---- values -----------------------------------------------------------------------------------
+    def value(self, term: Term, item: str, raw: str) -> Any:
+        """Parse ``raw`` as ``term`` and convert it from the item's PDBx unit to the canonical unit.
+
+        Numbers go through ``gemmi.cif.as_number`` (which accepts esd suffixes such as ``1.23(4)``), then
+        :meth:`Ontology.convert` with the item's PDBx unit (``percent``, ``""`` for fractions, ``angstrom``,
+        ``hour``...). A fraction item holding a percent-style value (CC½ ``99.8``) that the term's range
+        rejects is read as percent, with a warning.
+        """
+        import gemmi
+
+        text = gemmi.cif.as_string(raw).strip()
+        unit = items.pint_unit(item)
+        incoming: Any = text
+        if term.numeric:
+            number = gemmi.cif.as_number(raw)
+            if math.isnan(number):
+                raise MmcifError(f"{term.name}: not a number", path=self.path, item=item, value=text)
+            incoming = float(number)
+        else:
+            unit = None
+        try:
+            return self.ont.convert(term, incoming, unit)
+        except BadParameterError as err:
+            rescued = self._percent_rescue(term, item, incoming, unit)
+            if rescued is not None:
+                return rescued
+            raise MmcifError(f"invalid value: {err}", path=self.path, item=item, value=text) from err
+
+    def _percent_rescue(self, term: Term, item: str, number: Any, unit: str | None) -> Any:
+        """A percent value in a fraction item (logs print CC½ as ``99.8``) → the fraction, with a warning."""
+        fraction_like = term.fraction or (term.maximum is not None and term.maximum <= 1.0)
+        if unit != "" or not fraction_like or not isinstance(number, float) or not 1.0 < number <= 100.0:
+            return None
+        try:
+            value = self.ont.convert(term, number, "percent")
+        except BadParameterError:
+            return None
+        self.warn(f"{item} = {number:g} is outside the range of {term.name}; read as percent ({value:g})")
+        return value
+
+    def warn(self, message: str) -> None:
+        if message not in self.result.warnings:
+            self.result.warnings.append(message)
+
+    def put(self, target: dict[str, Any], key: str, value: Any, item: str, sources: dict[str, str]) -> None:
+        """Set ``key`` unless already set (first item wins; a differing second value is reported)."""
+        if key in target:
+            if target[key] != value:
+                self.warn(f"{key}: {item} = {value!r} differs from {target[key]!r} "
+                          f"({sources.get(key, 'an earlier item')}); kept the first")
+            return
+        target[key] = value
+        sources[key] = item
+
+    def read_row(self, row: dict[str, str], target: dict[str, Any], *, shell: str | None = None,
+                 sources: dict[str, str] | None = None) -> None:
+        """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``)."""
+        for item in _preferred_order(row):
+            found = self.term_for(item)
+            if found is None:
+                if not item.endswith(("id", "_ordinal", ".ordinal_id")):
+                    self.result.unmapped.setdefault(item, _text(row[item]) or "")
+                continue
+            term, is_shell_item = found
+            if is_shell_item != (shell is not None):
+                continue
+            if shell is not None and shell not in term.shells:
+                continue
+            key = term.key_for(shell)
+            self.put(target, key, self.value(term, item, row[item]), item,
+                     self.result.sources if sources is None else sources)
+            self._seen = True
+
+    # ---- categories -------------------------------------------------------------------------------
+    def read(self) -> ProcessedResult | None:
+        self.read_collections()
+        self.read_statistics()
+        for category in items.RESULT_CATEGORIES:
+            rows = _Rows(self.block, category)
+            if len(rows.rows) > 1:
+                self.warn(f"{category}: {len(rows.rows)} rows; read the first")
+            if rows:
+                self.read_row(rows.rows[0], self.result.metadata)
+        self.read_v5_next()
+        self.read_software()
+        if not self._seen and not self.result.software:
+            return None
+        return self.result
+
+    def read_collections(self) -> None:
+        """``_diffrn*`` and serial measurement/delivery categories → one dict per ``_diffrn.id``."""
+        tables = {c: _Rows(self.block, c) for c in items.COLLECTION_CATEGORIES}
+        ids: list[str] = []
+        for category, rows in tables.items():
+            for row in rows:
+                diffrn_id = _diffrn_of(row, category) or "1"
+                if diffrn_id not in ids:
+                    ids.append(diffrn_id)
+        if not ids and _Rows(self.block, "_diffrn_radiation_wavelength"):
+            ids.append("1")
+        for diffrn_id in ids:
+            collection: dict[str, Any] = {}
+            sources: dict[str, str] = {}
+            for category, rows in tables.items():
+                for row in rows:
+                    owner = _diffrn_of(row, category)
+                    if owner == diffrn_id or (owner is None and len(ids) == 1):
+                        wavelength_items = ("_diffrn_source.pdbx_wavelength_list", "_diffrn_source.pdbx_wavelength")
+                        self.read_row({k: v for k, v in row.items() if k not in wavelength_items},
+                                      collection, sources=sources)
+            self.read_wavelengths(diffrn_id, len(ids), tables, collection, sources)
+            self.result.collections.append(collection)
+            self.result.diffrn_ids.append(diffrn_id)
+            self._collection_sources.append(sources)
+        serial_flag = any((_text(r.get("_diffrn.pdbx_serial_crystal_experiment")) or "").upper() == "Y"
+                          for r in tables["_diffrn"])
+        serial_tables = any(t for c, t in tables.items() if c.startswith("_pdbx_serial")) or bool(
+            _Rows(self.block, "_pdbx_serial_crystallography_data_reduction"))
+        if serial_flag or serial_tables:
+            self.result.technique = "SSX"
+
+    def read_wavelengths(self, diffrn_id: str, n_ids: int, tables: dict[str, _Rows],
+                         collection: dict[str, Any], sources: dict[str, str]) -> None:
+        """Wavelength(s) of one collection: ``_diffrn_source.pdbx_wavelength_list`` (MAD lists), else the
+        ``_diffrn_radiation_wavelength`` row its ``_diffrn_radiation.wavelength_id`` points to."""
+        item = "_diffrn_radiation_wavelength.wavelength"
+        found = self.term_for(item)
+        if found is None:
+            return
+        term = found[0]
+        by_id = {(_text(r.get("_diffrn_radiation_wavelength.id")) or "1"): r[item]
+                 for r in _Rows(self.block, "_diffrn_radiation_wavelength") if item in r}
+        values: list[Any] = []
+        source = item
+        for row in tables["_diffrn_source"]:
+            if (_diffrn_of(row, "_diffrn_source") or "1") != diffrn_id:
+                continue
+            for list_item in ("_diffrn_source.pdbx_wavelength_list", "_diffrn_source.pdbx_wavelength"):
+                listed = _text(row.get(list_item))
+                if listed and not values:
+                    values = [self.value(term, item, part) for part in listed.replace(",", " ").split()]
+                    source = list_item
+        if not values:
+            for row in tables["_diffrn_radiation"]:
+                wid = _text(row.get("_diffrn_radiation.wavelength_id"))
+                if (_diffrn_of(row, "_diffrn_radiation") or "1") == diffrn_id and wid in by_id:
+                    values.append(self.value(term, item, by_id[wid]))
+        if not values and (n_ids == 1 or len(by_id) == 1):
+            values = [self.value(term, item, raw) for raw in by_id.values()]
+        if values:
+            unique = list(dict.fromkeys(values))
+            key = term.key_for(None)
+            collection[key] = unique[0] if len(unique) == 1 else unique
+            sources[key] = source
+
+    def read_statistics(self) -> None:
+        """``_reflns`` (overall) and ``_reflns_shell`` (inner = largest d_res_high, outer = smallest)."""
+        meta = self.result.metadata
+        reflns = sorted(_Rows(self.block, "_reflns"), key=lambda r: _ordinal(r, "_reflns.pdbx_ordinal"))
+        diffrn_id = None
+        if reflns:
+            if len(reflns) > 1:
+                self.warn(f"_reflns has {len(reflns)} rows; overall statistics from pdbx_ordinal "
+                          f"{_text(reflns[0].get('_reflns.pdbx_ordinal'))}")
+            self.read_row(reflns[0], meta)
+            diffrn_id = _text(reflns[0].get("_reflns.pdbx_diffrn_id"))
+        shells = list(_Rows(self.block, "_reflns_shell"))
+        if diffrn_id is not None:
+            shells = [r for r in shells if _text(r.get("_reflns_shell.pdbx_diffrn_id")) in (None, diffrn_id)]
+        self.read_shells(shells, "_reflns_shell.d_res_high", "_reflns_shell.pdbx_ordinal")
+        self.primary_collection(diffrn_id)
+
+    def read_shells(self, rows: list[dict[str, str]], d_item: str, ordinal_item: str) -> None:
+        keyed: list[tuple[float, dict[str, str]]] = []
+        for row in rows:
+            if d_item not in row:
+                self.warn(f"{ordinal_item.split('.')[0]} row {_text(row.get(ordinal_item))} has no {d_item}; skipped")
+                continue
+            keyed.append((_number(row[d_item], d_item, self.path), row))
+        if not keyed:
+            return
+        keyed.sort(key=lambda pair: pair[0])
+        self.read_row(keyed[0][1], self.result.metadata, shell="outer")
+        if len(keyed) == 1:
+            self.warn(f"only one {ordinal_item.split('.')[0]} row; taken as the outer shell")
+            return
+        self.read_row(keyed[-1][1], self.result.metadata, shell="inner")
+
+    def primary_collection(self, diffrn_id: str | None) -> None:
+        """Copy the collection the statistics belong to into ``metadata``; report values that differ."""
+        res = self.result
+        if not res.collections:
+            return
+        index = res.diffrn_ids.index(diffrn_id) if diffrn_id in res.diffrn_ids else 0
+        primary, sources = res.collections[index], self._collection_sources[index]
+        for key, value in primary.items():
+            if key in res.metadata:
+                continue
+            res.metadata[key] = value[0] if isinstance(value, list) else value
+            res.sources[key] = sources.get(key, "")
+            if any(key in c and c[key] != value for c in res.collections):
+                self.warn(f"the {len(res.collections)} _diffrn rows differ in {key}; metadata holds _diffrn.id "
+                          f"{res.diffrn_ids[index]} ({value!r}), collections hold every value")
+        if isinstance(primary.get("wavelength"), list):
+            self.warn(f"_diffrn.id {res.diffrn_ids[index]} used {len(primary['wavelength'])} wavelengths; "
+                      "metadata holds the first, collections the list")
+
+    def read_v5_next(self) -> None:
+        """DIALS v5_next merge statistics fill what ``_reflns``, ``_cell`` and ``_symmetry`` lack."""
+        for category in ("_pdbx_diffrn_merge_stat", "_pdbx_diffrn_merged_cell", "_pdbx_diffrn_symmetry"):
+            rows = _Rows(self.block, category)
+            if rows:
+                self.read_row(rows.rows[0], self.result.metadata)
+        if not any(k.endswith(("_inner", "_outer")) for k in self.result.metadata):
+            self.read_shells(list(_Rows(self.block, "_pdbx_diffrn_merge_stat_shell")),
+                             "_pdbx_diffrn_merge_stat_shell.d_limit_high", "_pdbx_diffrn_merge_stat_shell.ordinal_id")
+
+    def read_software(self) -> None:
+        rows = sorted(_Rows(self.block, "_software"), key=lambda r: _ordinal(r, "_software.pdbx_ordinal"))
+        for row in rows:
+            name = _text(row.get("_software.name"))
+            if name is None:
+                self.warn("_software row without a name; skipped")
+                continue
+            self.result.software.append({"name": name, "version": _text(row.get("_software.version")),
+                                         "classification": _text(row.get("_software.classification"))})
+        found = self.term_for("_software.name")
+        processing = [s for s in self.result.software
+                      if (s["classification"] or "").lower() in items.PROCESSING_CLASSIFICATIONS]
+        if found is not None and processing:
+            text = ", ".join(f"{s['name']} {s['version']}" if s["version"] else str(s["name"]) for s in processing)
+            self.put(self.result.metadata, found[0].key_for(None), text, "_software.name", self.result.sources)
+
+
+def _diffrn_of(row: dict[str, str], category: str) -> str | None:
+    """The ``_diffrn.id`` a collection-category row belongs to (None when the row does not say)."""
+    return _text(row.get("_diffrn.id" if category == "_diffrn" else f"{category}.diffrn_id"))
+
+
+def _overall_of_shell_item(item: str) -> str | None:
+    for overall, shell_items in items.SHELL_ITEMS.items():
+        if item in shell_items:
+            return overall
+    return None
+
+
+_SHELL_PREFERENCE = {shell_item: rank for alternatives in items.SHELL_ITEMS.values()
+                     for rank, shell_item in enumerate(alternatives)}
+
+
+def _preferred_order(row: dict[str, str]) -> Iterable[str]:
+    """Items of a row, preferred spellings first (so the first value set for a key is the preferred one)."""
+    return sorted(row, key=lambda item: _SHELL_PREFERENCE.get(item, 0))
+
+
+def _ordinal(row: dict[str, str], item: str) -> float:
+    raw = row.get(item)
+    try:
+        return float(raw) if raw is not None else math.inf
+    except ValueError:
+        return math.inf
+
+
+def _number(raw: str, item: str, path: str | None) -> float:
+    import gemmi
+
+    value = gemmi.cif.as_number(raw)
+    if math.isnan(value):
+        raise MmcifError("not a number", path=path, item=item, value=raw)
+    return float(value)

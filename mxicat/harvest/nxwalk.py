@@ -1,0 +1,228 @@
+"""A small, robust walker over NeXus/HDF5 files, on plain h5py.
+
+Real NXmx files differ in ways the NXDL does not forbid (standards.md §1.3): groups are found by ``@NX_class``
+not by name; strings come back as ``str``, ``bytes``, ``np.bytes_``, padded fixed-length or object arrays and
+1-element arrays (even ``@NX_class``); unit attributes are spelled ``units``, ``unit`` or ``u``; ``depends_on``
+paths are absolute, relative to the file root, relative to the group, or ``"."``; ExternalLinks and virtual
+dataset (VDS) sources may point at files that are not there. Everything here tolerates all of that, never
+reads pixel data and never raises for a missing link: the caller gets ``None`` and a :class:`LinkProblem`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+#: attribute names under which writers store a field's unit, most common first (nexgen writes ``u``)
+UNIT_ATTRIBUTES: tuple[str, ...] = ("units", "unit", "u", "Units")
+
+#: a dataset larger than this is never read whole by :func:`read_value` (pixel data, masks, flat fields)
+MAX_READ_ELEMENTS = 1_000_000
+
+
+def decode(value: Any) -> str | None:
+    """One ``str`` for whatever h5py hands back for a string (bytes, np.bytes_, 0-d/1-element arrays)."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        if value.size == 0:
+            return None
+        if value.size != 1:
+            return None
+        value = value.reshape(-1)[0]
+    if isinstance(value, bytes | np.bytes_):
+        value = bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.replace("\x00", "").strip()
+        return text or None
+    return None
+
+
+def attr(obj: h5py.HLObject, name: str) -> Any:
+    """Attribute ``name`` of ``obj`` or ``None`` (never raises for odd attribute types)."""
+    try:
+        return obj.attrs.get(name)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def attr_str(obj: h5py.HLObject, name: str) -> str | None:
+    """Attribute ``name`` decoded as a string, or ``None``."""
+    return decode(attr(obj, name))
+
+
+def nx_class(obj: h5py.HLObject) -> str | None:
+    """The ``@NX_class`` of a group (bytes, str or 1-element array), or ``None``."""
+    return attr_str(obj, "NX_class")
+
+
+def units_of(obj: h5py.HLObject) -> str | None:
+    """The unit string of a field from any of :data:`UNIT_ATTRIBUTES`, or ``None`` when there is none."""
+    for name in UNIT_ATTRIBUTES:
+        text = attr_str(obj, name)
+        if text:
+            return text
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkProblem:
+    """A link or VDS source whose target could not be opened (the harvest goes on without it)."""
+
+    path: str  #: HDF5 path of the link or virtual dataset in the master file
+    filename: str  #: target file as written in the link
+    target: str  #: object path inside the target file
+    resolved: str  #: the file path the target was looked for at
+    kind: str  #: "external link" or "VDS source"
+
+    def message(self) -> str:
+        return f"missing {self.kind} {self.path} -> {self.filename}:{self.target} (not found: {self.resolved})"
+
+
+class Walker:
+    """Read-only access to one open HDF5 file with quirk-tolerant helpers; collects link problems."""
+
+    def __init__(self, file: h5py.File, path: str) -> None:
+        self.file = file
+        self.path = path
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.problems: dict[str, LinkProblem] = {}
+
+    # -- links ----------------------------------------------------------------------------------------------
+    def resolve_file(self, filename: str) -> str:
+        """Where HDF5 looks for an external file: absolute as is, else beside the master file."""
+        if filename == ".":
+            return os.path.abspath(self.path)
+        if os.path.isabs(filename):
+            return filename
+        return os.path.normpath(os.path.join(self.directory, filename))
+
+    def child(self, group: h5py.Group, name: str) -> h5py.Group | h5py.Dataset | None:
+        """``group[name]`` or ``None``; a dangling ExternalLink is recorded as a :class:`LinkProblem`."""
+        try:
+            link = group.get(name, getlink=True)
+        except (KeyError, OSError, RuntimeError, ValueError):
+            return None
+        if link is None:
+            return None
+        try:
+            return group[name]
+        except (KeyError, OSError, RuntimeError, ValueError):
+            if isinstance(link, h5py.ExternalLink):
+                path = posixpath.join(group.name or "/", name)
+                self.problems.setdefault(
+                    path,
+                    LinkProblem(path, link.filename, link.path, self.resolve_file(link.filename),
+                                "external link"),
+                )
+            return None
+
+    def get(self, path: str) -> h5py.Group | h5py.Dataset | None:
+        """Object at an absolute path, walking link by link so a dangling link anywhere gives ``None``."""
+        node: Any = self.file
+        for part in path.strip("/").split("/"):
+            if not part:
+                continue
+            if not isinstance(node, h5py.Group):
+                return None
+            node = self.child(node, part)
+            if node is None:
+                return None
+        return node
+
+    def groups_of_class(self, group: h5py.Group, *classes: str) -> list[h5py.Group]:
+        """Direct child groups of ``group`` whose ``@NX_class`` is one of ``classes`` (in file order)."""
+        found: list[h5py.Group] = []
+        for name in group:
+            try:
+                link = group.get(name, getlink=True)
+            except (KeyError, OSError, RuntimeError):
+                continue
+            if isinstance(link, h5py.ExternalLink):
+                continue  # NX groups are never external in MX files; opening a missing one costs a lookup
+            obj = self.child(group, name)
+            if isinstance(obj, h5py.Group) and nx_class(obj) in classes:
+                found.append(obj)
+        return found
+
+    def resolve_depends_on(self, value: str | None, base: h5py.HLObject) -> h5py.Dataset | None:
+        """Target of a ``depends_on`` value: absolute, relative to the root, or relative to ``base``'s group.
+
+        ``"."`` and empty values end a chain and give ``None``.
+        """
+        if not value or value == ".":
+            return None
+        candidates = [value] if value.startswith("/") else ["/" + value]
+        if not value.startswith("/"):
+            parent = base.parent if isinstance(base, h5py.Dataset) else base
+            candidates.append(posixpath.join(parent.name or "/", value))
+        for candidate in candidates:
+            obj = self.get(posixpath.normpath(candidate))
+            if isinstance(obj, h5py.Dataset):
+                return obj
+        return None
+
+    def external_links(self, group: h5py.Group) -> Iterator[tuple[str, h5py.ExternalLink]]:
+        """Every ExternalLink below ``group`` (path, link) without opening any object."""
+        found: list[tuple[str, h5py.ExternalLink]] = []
+        base = group.name or "/"
+
+        def visit(name: str, link: Any) -> None:
+            if isinstance(link, h5py.ExternalLink):
+                found.append((posixpath.join(base, name), link))
+
+        group.visititems_links(visit)
+        return iter(found)
+
+    def vds_sources(self, dataset: h5py.Dataset) -> list[tuple[str, str, str]]:
+        """(resolved file, dataset path, file as written) of each VDS source; in-file sources are followed
+        through the link they name (GDA VDS map onto an ExternalLink of the same file)."""
+        if not dataset.is_virtual:
+            return []
+        out: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for source in dataset.virtual_sources():
+            filename, dset = source.file_name, source.dset_name
+            if filename == ".":
+                parent, _, leaf = dset.rstrip("/").rpartition("/")
+                holder = self.get(parent or "/")
+                link = holder.get(leaf, getlink=True) if isinstance(holder, h5py.Group) else None
+                if isinstance(link, h5py.ExternalLink):
+                    filename, dset = link.filename, link.path
+                else:
+                    continue  # a source inside the master itself is not a related file
+            key = (filename, dset)
+            if key not in seen:
+                seen.add(key)
+                out.append((self.resolve_file(filename), dset, filename))
+        return out
+
+
+def read_value(dataset: h5py.Dataset) -> Any:
+    """The value of a small dataset (numpy scalar or array); ``None`` if unreadable or too large."""
+    try:
+        if dataset.size > MAX_READ_ELEMENTS:
+            return None
+        return dataset[()]
+    except (OSError, RuntimeError, ValueError, TypeError):
+        return None
+
+
+def as_floats(value: Any) -> np.ndarray | None:
+    """``value`` as a 1-D float array (scalars become length 1), or ``None`` when it is not numeric."""
+    if value is None:
+        return None
+    try:
+        raw = np.asarray(value)
+        if raw.dtype == np.float32:  # shortest float32 repr, so 0.9801122 stays 0.9801122 (not …21950)
+            raw = raw.astype(str)
+        array = raw.astype(float).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    return array if array.size else None
