@@ -21,6 +21,7 @@ from mxicat.errors import MxicatError
 #: modules under ``mxicat.cli`` whose ``COMMANDS`` list is added to the group, in this order
 COMMAND_MODULES: list[str] = [
     "harvest",
+    "rules",
 ]
 
 

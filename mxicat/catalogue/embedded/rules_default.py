@@ -1,7 +1,7 @@
 """The MX default authorization policy, expressed as plain ICAT Rules, Groupings and PublicSteps.
 
-The same data is installed by ``mxicat init`` into an embedded catalogue (:func:`install_default_policy`)
-and exported by ``mxicat rules export`` for a real ICAT (:mod:`mxicat.catalogue.embedded.rules_export`).
+The same data is installed by ``mxicat init`` into an embedded catalogue and exported by ``mxicat rules
+export`` for a real ICAT (:func:`policy_entities`: REST JSON; :func:`policy_dump_yaml`: python-icat dump).
 Nothing here is mxicat-specific: every rule is ICAT JPQL that icat.server's ``RuleWhat`` accepts, so a
 real ICAT loaded with the export gives the same answers. The policy in prose is in ``docs/authorisation.md``.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 INGEST = "ingest"
 USEROFFICE = "useroffice"
@@ -300,17 +301,108 @@ def default_public_steps() -> list[tuple[str, str]]:
     return list(PUBLIC_STEPS)
 
 
-def policy_entities(rules: Iterable[RuleSpec], groupings: Iterable[str], steps: Iterable[tuple[str, str]]) -> list[dict]:
-    """The policy as ICAT REST entities in creation order: Groupings, then Rules, then PublicSteps.
+def policy_entities(
+    rules: Iterable[RuleSpec] | None = None, steps: Iterable[tuple[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The policy as ICAT REST JSON entities, postable as they are to ``POST /icat/entityManager``.
 
-    Rules refer to their grouping as ``{"Grouping": {"name": ...}}`` -- a *key*, to be resolved to an id by
-    the installer (REST write needs ``{"id": n}``).
+    Rules of a grouping are nested in their Grouping (``{"Grouping": {"name", "rules": [...]}}``, a 1:N
+    cascade create), rules for everyone are top-level ``{"Rule": ...}``, then the PublicSteps.
     """
-    out: list[dict] = [{"Grouping": {"name": g}} for g in groupings]
+    rules = default_rules() if rules is None else list(rules)
+    steps = default_public_steps() if steps is None else list(steps)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    out: list[dict[str, Any]] = []
     for rule in rules:
-        body = rule.as_icat()
         if rule.grouping:
-            body["grouping"] = {"name": rule.grouping}
-        out.append({"Rule": body})
+            grouped.setdefault(rule.grouping, []).append(rule.as_icat())
+        else:
+            out.append({"Rule": rule.as_icat()})
+    out = [{"Grouping": {"name": g, "rules": r}} for g, r in sorted(grouped.items())] + out
     out += [{"PublicStep": {"origin": o, "field": f}} for o, f in steps]
     return out
+
+
+def _qp(value: str) -> str:
+    """python-icat's ``simpleqp_quote``: UTF-8 bytes outside ``[0-9A-Za-z]`` as ``=XX``."""
+    return "".join(chr(b) if chr(b).isascii() and chr(b).isalnum() else f"={b:02X}" for b in value.encode())
+
+
+def policy_dump_yaml(
+    rules: Iterable[RuleSpec] | None = None,
+    steps: Iterable[tuple[str, str]] | None = None,
+    *,
+    date: str = "",
+) -> str:
+    """The policy as one chunk of a python-icat dump file (YAML), for ``icatingest`` on a real ICAT."""
+    import yaml
+
+    rules = default_rules() if rules is None else list(rules)
+    steps = default_public_steps() if steps is None else list(steps)
+    groupings = sorted({r.grouping for r in rules if r.grouping})
+    chunk: dict[str, Any] = {
+        "grouping": {f"Grouping_name-{_qp(g)}": {"name": g} for g in groupings},
+        "rule": {},
+        "publicStep": {
+            f"PublicStep_origin-{_qp(o)}_field-{_qp(f)}": {"field": f, "origin": o} for o, f in steps
+        },
+    }
+    for n, rule in enumerate(rules, start=1):
+        body: dict[str, Any] = rule.as_icat()
+        if rule.grouping:
+            body["grouping"] = f"Grouping_name-{_qp(rule.grouping)}"
+        chunk["rule"][f"Rule_{n:08d}"] = body
+    head = "%YAML 1.1\n"
+    if date:
+        head += f"# Date: {date}\n"
+    head += "# ICAT-API: 5.0.1\n# Generator: mxicat rules export\n"
+    return head + "---\n" + yaml.safe_dump(chunk, sort_keys=True, default_flow_style=False, width=4096)
+
+
+def install_policy(
+    catalogue: Any,
+    rules: Iterable[RuleSpec] | None = None,
+    steps: Iterable[tuple[str, str]] | None = None,
+) -> dict[str, int]:
+    """Install rules, their groupings and public steps through a :class:`~mxicat.catalogue.base.Catalogue`
+    session (embedded or a real ICAT; needs root or useroffice-like rights). Idempotent: existing groupings
+    are reused, identical rules and existing public steps are skipped. Returns counts of what was created.
+    """
+    rules = default_rules() if rules is None else list(rules)
+    steps = default_public_steps() if steps is None else list(steps)
+
+    def unwrap(objs: list[Any], name: str) -> list[dict[str, Any]]:
+        return [o[name] if isinstance(o, dict) and name in o else o for o in objs]
+
+    groups = {g["name"]: g["id"] for g in unwrap(catalogue.search("SELECT g FROM Grouping g"), "Grouping")}
+    existing = {
+        (r["crudFlags"], r["what"], (r.get("grouping") or {}).get("name"))
+        for r in unwrap(catalogue.search("SELECT r FROM Rule r INCLUDE r.grouping"), "Rule")
+    }
+    have_steps = {
+        (p["origin"], p["field"]) for p in unwrap(catalogue.search("SELECT p FROM PublicStep p"), "PublicStep")
+    }
+    created = {"Grouping": 0, "Rule": 0, "PublicStep": 0}
+    todo: list[dict[str, Any]] = []
+    new_groups: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        if (rule.crud_flags, rule.what, rule.grouping) in existing:
+            continue
+        body = rule.as_icat()
+        if rule.grouping and rule.grouping not in groups:
+            new_groups.setdefault(rule.grouping, []).append(body)
+            continue
+        if rule.grouping:
+            body["grouping"] = {"id": groups[rule.grouping]}
+        todo.append({"Rule": body})
+    for name, nested in sorted(new_groups.items()):
+        todo.insert(0, {"Grouping": {"name": name, "rules": nested}})
+        created["Grouping"] += 1
+    created["Rule"] = sum(len(v) for v in new_groups.values()) + sum("Rule" in o for o in todo)
+    for origin, fld in steps:
+        if (origin, fld) not in have_steps:
+            todo.append({"PublicStep": {"origin": origin, "field": fld}})
+            created["PublicStep"] += 1
+    if todo:
+        catalogue.create_many(todo)
+    return created
