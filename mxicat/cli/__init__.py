@@ -22,6 +22,7 @@ from mxicat.errors import MxicatError
 COMMAND_MODULES: list[str] = [
     "harvest",
     "rules",
+    "serve",
 ]
 
 
