@@ -292,6 +292,10 @@ _PRIMITIVE_BOOLS = frozenset({
     ("ParameterType", "applicableToDataCollection"),
 })
 
+#: ICAT 5 size columns: default 0 (kept current from the Datafiles, icat.md §3)
+_ZERO_DEFAULTS = {("Dataset", "fileSize"): 0, ("Dataset", "fileCount"): 0,
+                  ("Investigation", "fileSize"): 0, ("Investigation", "fileCount"): 0}
+
 #: parameter entities: entity -> name of the parent relation
 PARAMETER_ENTITIES: dict[str, str] = {
     "DataCollectionParameter": "dataCollection", "DatafileParameter": "datafile",
@@ -320,6 +324,7 @@ def _parse_entity(name: str, spec: tuple[str, str, str, str, str]) -> EntityInfo
         fname, bang, tcode, enum_class, length, column = m.groups()
         ftype = "enum" if tcode == "e" else _TYPES[tcode or "s"]
         primitive = (name, fname) in _PRIMITIVE_BOOLS
+        default: Any = False if primitive else _ZERO_DEFAULTS.get((name, fname))
         parsed.append(FieldInfo(
             name=fname,
             column=column or fname.upper(),
@@ -328,7 +333,7 @@ def _parse_entity(name: str, spec: tuple[str, str, str, str, str]) -> EntityInfo
             length=(int(length) if length else 255) if ftype == "str" else None,
             enum_values=ENUMS[enum_class] if enum_class else (),
             enum_class=enum_class,
-            default=False if primitive else None,
+            default=default,
         ))
     for f in sorted(parsed, key=lambda f: f.name):
         fields[f.name] = f
