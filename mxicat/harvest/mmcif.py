@@ -315,6 +315,8 @@ class _BlockReader:
                         self.read_row({k: v for k, v in row.items() if k not in wavelength_items},
                                       collection, sources=sources)
             self.read_wavelengths(diffrn_id, len(ids), tables, collection, sources)
+            if not collection:
+                continue
             self.result.collections.append(collection)
             self.result.diffrn_ids.append(diffrn_id)
             self._collection_sources.append(sources)
@@ -430,12 +432,23 @@ class _BlockReader:
                 continue
             self.result.software.append({"name": name, "version": _text(row.get("_software.version")),
                                          "classification": _text(row.get("_software.classification"))})
-        found = self.term_for("_software.name")
-        processing = [s for s in self.result.software
-                      if (s["classification"] or "").lower() in items.PROCESSING_CLASSIFICATIONS]
-        if found is not None and processing:
-            text = ", ".join(f"{s['name']} {s['version']}" if s["version"] else str(s["name"]) for s in processing)
-            self.put(self.result.metadata, found[0].key_for(None), text, "_software.name", self.result.sources)
+        self.software_summary()
+
+    def software_summary(self) -> None:
+        """``software`` (and ``software_version``) terms: the data-processing programs, in order."""
+        processing: dict[str, str | None] = {}
+        for entry in self.result.software:
+            if (entry["classification"] or "").lower() in items.PROCESSING_CLASSIFICATIONS:
+                processing.setdefault(str(entry["name"]), entry["version"])
+        names = self.term_for("_software.name")
+        if names is None or not processing:
+            return
+        self.put(self.result.metadata, names[0].key_for(None), ", ".join(processing), "_software.name",
+                 self.result.sources)
+        versions = self.term_for("_software.version")
+        if versions is not None and all(processing.values()):
+            self.put(self.result.metadata, versions[0].key_for(None), ", ".join(map(str, processing.values())),
+                     "_software.version", self.result.sources)
 
 
 def _diffrn_of(row: dict[str, str], category: str) -> str | None:

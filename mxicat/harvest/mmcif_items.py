@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-#: ``_item_units.code`` words of PDBx → pint unit strings (``teraphotons_per_pulse`` has no pint spelling)
+#: ``_item_units.code`` words of PDBx → pint unit strings (``photon`` is defined in mxicat's registry)
 PDBX_UNIT_WORDS: Final[dict[str, str]] = {
     "angstroms": "angstrom",
     "angstroms_squared": "angstrom**2",
@@ -31,6 +31,7 @@ PDBX_UNIT_WORDS: Final[dict[str, str]] = {
     "hertz": "Hz",
     "metres": "m",
     "millimetres": "mm",
+    "teraphotons_per_pulse": "Tphoton",  # per pulse: the count of one pulse
 }
 
 #: pseudo-units for dimensionless PDBx items whose scale matters: percent (0-100) or fraction (0-1)
@@ -84,6 +85,7 @@ ITEM_UNITS: Final[dict[str, str]] = {
     "_pdbx_serial_crystallography_measurement.collection_time_total": "hours",
     "_pdbx_serial_crystallography_measurement.focal_spot_size": "micrometres_squared",
     "_pdbx_serial_crystallography_measurement.pulse_duration": "femtoseconds",
+    "_pdbx_serial_crystallography_measurement.photons_per_pulse": "teraphotons_per_pulse",
     "_pdbx_serial_crystallography_measurement.pulse_energy": "microjoules",
     "_pdbx_serial_crystallography_measurement.pulse_photon_energy": "kiloelectron_volts",
     "_pdbx_serial_crystallography_measurement.source_distance": "metres",
