@@ -262,10 +262,11 @@ class _BlockReader:
                  sources: dict[str, str] | None = None) -> None:
         """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``)."""
         for item in _preferred_order(row):
+            if _is_key_item(item):
+                continue  # file-local identifiers (``_diffrn.id 1``), never values
             found = self.term_for(item)
             if found is None:
-                if not item.endswith(("id", "_ordinal", ".ordinal_id")):
-                    self.result.unmapped.setdefault(item, _text(row[item]) or "")
+                self.result.unmapped.setdefault(item, _text(row[item]) or "")
                 continue
             term, is_shell_item = found
             if is_shell_item != (shell is not None):
@@ -449,6 +450,12 @@ class _BlockReader:
         if versions is not None and all(processing.values()):
             self.put(self.result.metadata, versions[0].key_for(None), ", ".join(map(str, processing.values())),
                      "_software.version", self.result.sources)
+
+
+def _is_key_item(item: str) -> bool:
+    """Category keys and pointers (``.id``, ``.diffrn_id``, ``.pdbx_ordinal``, ``.entry_id``...)."""
+    attribute = item.rsplit(".", 1)[-1].lower()
+    return attribute in ("id", "ordinal", "ordinal_id", "pdbx_ordinal") or attribute.endswith("_id")
 
 
 def _diffrn_of(row: dict[str, str], category: str) -> str | None:

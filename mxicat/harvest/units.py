@@ -42,6 +42,8 @@ FALLBACK_UNITS: dict[str, str] = {
 
 #: spellings seen in files that pint would misread or not know
 _SPELLINGS: dict[str, str] = {
+    "%": "percent",
+    "degrees": "degree",
     "pixels": "pixel",
     "Angstrom": "angstrom",
     "Angstroms": "angstrom",
@@ -61,19 +63,15 @@ MISSING_TERMS: set[str] = set()
 
 @functools.cache
 def registry() -> pint.UnitRegistry:
-    """The pint registry used for conversions (the ontology's when it exposes one)."""
-    try:  # the ontology's registry when it offers one, so both parse units the same way
-        from mxicat.ontology import units as ontology_units  # type: ignore[attr-defined]
+    """The pint registry used for conversions: the ontology's shared one, so both parse units alike."""
+    try:
+        from mxicat.ontology.units import get_registry
 
-        shared = ontology_units.registry()
-        if isinstance(shared, pint.UnitRegistry):
-            return shared
-    except Exception:  # noqa: BLE001 - the ontology is optional here
-        pass
-    own = pint.UnitRegistry()
-    if "photon" not in own:
-        own.define("photon = count")
-    return own
+        return get_registry()
+    except ImportError:  # ontology package absent: an own registry with the one extra MX unit
+        own = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+        own.define("photon = count = ph = photons")
+        return own
 
 
 @functools.cache
