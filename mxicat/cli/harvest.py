@@ -59,16 +59,18 @@ def _outcomes(files: list[str], jobs: int) -> Iterator[Outcome]:
         yield from pool.map(harvest_one, files, chunksize=max(1, len(files) // (4 * jobs)))
 
 
-def _table_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
+def _echo_tables(result: dict[str, Any]) -> None:
+    """One table per sweep: term, value, canonical unit, HDF5 source path; then its warnings."""
     for index, sweep in enumerate(result["sweeps"]):
-        meta = sweep["metadata"]
-        missing = sum(1 for d in sweep["datafiles"] if not d["exists"])
-        yield [
-            os.path.basename(result["file"]) + (f" #{index}" if len(result["sweeps"]) > 1 else ""),
-            result["layout"], sweep["scan_type"], meta.get("number_of_images"), meta.get("wavelength"),
-            meta.get("detector_distance"), meta.get("oscillation_width"), meta.get("detector_model"),
-            meta.get("beamline"), missing, len(sweep["warnings"]) + len(result["warnings"]),
-        ]
+        title = f"{result['file']} [{sweep['scan_type']}, {result['layout']}]"
+        if len(result["sweeps"]) > 1:
+            title += f" sweep {index + 1}/{len(result['sweeps'])}"
+        rows = [[term, value, units.canonical_unit(term), sweep["sources"].get(term)]
+                for term, value in sweep["metadata"].items()]
+        rows += [["datafile", d["path"], d["kind"], "present" if d["exists"] else "MISSING"]
+                 for d in sweep["datafiles"]]
+        rows += [["warning", w, "", ""] for w in result["warnings"] + sweep["warnings"]]
+        echo_table(["term", "value", "unit", "source"], rows, title=title)
 
 
 @click.command("harvest")
@@ -116,12 +118,8 @@ def harvest_command(paths: tuple[str, ...], fmt: str, jobs: int) -> None:
     else:
         for outcome in _outcomes(files, jobs):
             handle(outcome)
-    if fmt == "table" and results:
-        unit = units.canonical_unit
-        columns = ["file", "layout", "scan", "frames", f"wavelength {unit('wavelength')}",
-                   f"distance {unit('detector_distance')}", f"osc. {unit('oscillation_width')}", "detector",
-                   "beamline", "missing files", "warnings"]
-        echo_table(columns, [row for r in results for row in _table_rows(r)])
+    for result in results:
+        _echo_tables(result)
     if failures:
         raise click.exceptions.Exit(HarvestError.exit_code)
 
