@@ -443,7 +443,14 @@ class _Compiler:
             stmt = stmt.group_by(*(self.expr(g) for g in q.group_by))
         if q.having is not None:
             stmt = stmt.having(self.cond(q.having))
-        return stmt.select_from(*(r.from_clause() for r in self.roots))
+        return stmt.select_from(self.from_clause())
+
+    def from_clause(self) -> sa.FromClause:
+        """All range declarations with their joins; several are cross-joined (``ON 1``), as in JPQL."""
+        out = self.roots[0].from_clause()
+        for root in self.roots[1:]:
+            out = out.join(root.from_clause(), sa.true())
+        return out
 
 
 TABLES_TYPES: dict[str, Any] = {
@@ -539,7 +546,7 @@ def compile_query(query: str | ast.Query, *, restrict: Restrict | None = None,
             stmt = stmt.offset(q.limit.offset)
         if q.limit.count is not None:
             stmt = stmt.limit(q.limit.count)
-    stmt = stmt.select_from(*(r.from_clause() for r in c.roots))
+    stmt = stmt.select_from(c.from_clause())
     count_only = all(isinstance(it, ast.Aggregate) for it in q.select.items)
     tree = None
     if q.include is not None:
@@ -576,7 +583,7 @@ def id_subquery(query: str | ast.Query, *, params: dict[str, Any] | None = None,
         stmt = stmt.where(c.cond(q.where))
     if ids is not None:
         stmt = stmt.where(col.in_(list(ids)))
-    return stmt.select_from(*(r.from_clause() for r in c.roots))
+    return stmt.select_from(c.from_clause())
 
 
 def include_tree(entity: str, clause: ast.IncludeClause, alias: str = "") -> IncludeTree:
