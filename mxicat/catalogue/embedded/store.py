@@ -408,7 +408,7 @@ class EmbeddedCatalogue:
     def logout(self) -> None:
         if self.session_id is not None:
             self.store.sessions.logout(self.session_id)
-            self.session_id = None
+            # keep session_id: later calls must fail with SESSION, as on ICAT (contract suite)
 
     def close(self) -> None:
         if self.owns_store:
