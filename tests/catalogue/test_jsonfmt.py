@@ -21,7 +21,12 @@ def test_format_date_matches_icat() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2024-05-01T12:00:00.000+02:00", "2024-05-01T10:00:00.000Z", "2024-05-01T12:00:00.000+0200", "2024-05-01T10:00:00Z"],
+    [
+        "2024-05-01T12:00:00.000+02:00",
+        "2024-05-01T10:00:00.000Z",
+        "2024-05-01T12:00:00.000+0200",
+        "2024-05-01T10:00:00Z",
+    ],
 )
 def test_parse_date_variants_are_the_same_instant(text: str) -> None:
     value = jsonfmt.parse_date(text)

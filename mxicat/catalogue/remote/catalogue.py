@@ -329,11 +329,10 @@ def split_limit(query: str) -> tuple[str, int, int | None]:
     ``LIMIT n`` alone means ``LIMIT 0, n``. Text inside string literals is never taken for a clause.
     """
     masked = _STRING_RE.sub(lambda m: "_" * len(m.group(0)), query)
-    match = None
-    for match in _LIMIT_RE.finditer(masked):
-        pass
-    if match is None:
+    matches = list(_LIMIT_RE.finditer(masked))
+    if not matches:
         return query.strip(), 0, None
+    match = matches[-1]
     first, second = match.group(1), match.group(2)
     skip, count = (int(first), int(second)) if second is not None else (0, int(first))
     rest = (query[: match.start()].rstrip() + " " + query[match.end() :].lstrip()).strip()

@@ -265,7 +265,8 @@ def test_search_chunked_keeps_a_given_limit_and_halves_on_validation(
         return 200, {}, json.dumps(list(range(skip, skip + count)))
 
     mocked.add_callback(responses.GET, EM, callback=answer)
-    got = list(session.search_chunked("SELECT ds FROM Dataset ds ORDER BY ds.id LIMIT 10, 5 INCLUDE ds.datafiles", chunk=4))
+    query = "SELECT ds FROM Dataset ds ORDER BY ds.id LIMIT 10, 5 INCLUDE ds.datafiles"
+    got = list(session.search_chunked(query, chunk=4))
     assert got == [10, 11, 12, 13, 14]
     assert seen[0] == "SELECT ds FROM Dataset ds ORDER BY ds.id INCLUDE ds.datafiles LIMIT 10, 4"
 
@@ -310,7 +311,9 @@ def test_create_many_success_and_date_encoding(session: RemoteCatalogue, mocked:
     assert second[0]["Investigation"]["endDate"] == "2024-05-01T10:00:00.250Z"
 
 
-def test_update_and_delete_send_only_what_icat_accepts(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
+def test_update_and_delete_send_only_what_icat_accepts(
+    session: RemoteCatalogue, mocked: responses.RequestsMock
+) -> None:
     mocked.post(EM, json=[5])
     mocked.delete(EM, status=204)
     session.update({"Dataset": {"id": 5, "description": None}})

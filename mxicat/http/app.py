@@ -1,0 +1,103 @@
+"""``create_app(settings)``: the mxicat HTTP service (FastAPI), built on demand, never at import time.
+
+Routers are listed explicitly in :func:`routers`; to add one (MX API ``/api/v1/...``, PaNOSC ``/panosc``),
+import its module there and append its ``APIRouter`` -- no directory scanning. Errors: exactly one handler
+for :class:`~mxicat.errors.MxicatError` (ICAT's body ``{"code","message","offset"}`` with the class's
+``http_status``) and one last-resort handler (logs the traceback, answers a generic 500 in the same shape,
+revealing nothing). CORS comes from ``settings.cors_origins``.
+
+``app.state`` holds ``settings`` and ``icat_backend`` (the served catalogue, see
+:mod:`mxicat.http.backend`), both per app, so tests can build one app per fixture.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from mxicat import __version__
+from mxicat.errors import MxicatError
+
+if TYPE_CHECKING:
+    from mxicat.http.icat_rest import IcatBackend
+    from mxicat.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def routers(settings: Settings) -> list[APIRouter]:
+    """Every router of the service, in order. Add new ones here (explicit list, style rule 8).
+
+    The ICAT REST router ends with a catch-all for ``/icat/{path}`` (NOT_IMPLEMENTED), so routers with
+    other prefixes may come before or after it.
+    """
+    from mxicat.http import icat_rest
+
+    return [
+        icat_rest.router,  # /icat/... ICAT REST API over the embedded catalogue
+    ]
+
+
+async def _mxicat_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MxicatError)
+    if exc.http_status >= 500:
+        logger.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc)
+    return JSONResponse(exc.to_icat_json(), status_code=exc.http_status)
+
+
+async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    body = {"code": "INTERNAL", "message": "Internal server error; the details are in the server log."}
+    return JSONResponse(body, status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, icat_backend: IcatBackend | None = None) -> FastAPI:
+    """Build the service for ``settings`` (``Settings()`` when omitted: environment and mxicat.toml).
+
+    Args:
+        settings: configuration; its ``catalogue`` is the catalogue served.
+        icat_backend: the served catalogue; by default opened from ``settings`` on first use.
+    """
+    if settings is None:
+        from mxicat.settings import Settings
+
+        settings = Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        backend = getattr(app.state, "icat_backend", None)
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
+
+    app = FastAPI(
+        title="mxicat",
+        version=__version__,
+        description="ICAT-compatible metadata catalogue for macromolecular and serial crystallography.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if icat_backend is None:
+        from mxicat.http.backend import EmbeddedIcatBackend
+
+        icat_backend = EmbeddedIcatBackend.from_settings(settings)
+    app.state.icat_backend = icat_backend
+    for router in routers(settings):
+        app.include_router(router)
+    app.add_exception_handler(MxicatError, _mxicat_error)
+    app.add_exception_handler(Exception, _last_resort)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+        )
+    return app
