@@ -22,6 +22,7 @@ processes sharing the file through a cheap fingerprint of those tables).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ class Policy:
 
 
 def _default_id_subquery(query: ast.Query, params: Mapping[str, Any]) -> sa.Select:
-    from .sql import id_subquery
+    from .sql import id_subquery  # the query compiler imports nothing of this module
 
     return id_subquery(query, params=dict(params))
 
@@ -275,7 +276,11 @@ class Authorizer:
         key = (rule.id, user)
         sub = policy.compiled.get(key)
         if sub is None:
-            sub = self._id_subquery(rule.what.query, {"user": user})
+            query = rule.what.query
+            if rule.what.attribute:  # an attribute rule grants on the objects its entity alias selects
+                alias = ast.Path(query.select.items[0].parts[:1])  # type: ignore[union-attr]
+                query = dataclasses.replace(query, select=ast.SelectClause((alias,)))
+            sub = self._id_subquery(query, {"user": user})
             policy.compiled[key] = sub
         return sub
 
@@ -320,6 +325,20 @@ class Authorizer:
         policy = self.policy(conn)
         target = ENTITIES[origin].relations[field_name].target
         return (origin, field_name) in policy.public_steps or target in policy.public_tables
+
+    def restrictor(self, conn: Connection, user: str) -> Callable[[str, sa.FromClause], Any] | None:
+        """``restrict`` callback for :func:`~mxicat.catalogue.embedded.sql.compile_query` (None for root)."""
+        if self.is_root(user):
+            return None
+        return lambda bean, table: self.read_restriction(conn, user, bean, table.c.ID)
+
+    def include_checker(
+        self, conn: Connection, user: str
+    ) -> Callable[[str, str, str, Collection[int]], Collection[int]] | None:
+        """``can_read`` callback for the query compiler's include fetching (None for root)."""
+        if self.is_root(user):
+            return None
+        return lambda origin, rel, target, ids: self.include_filter(conn, user, origin, rel, target, ids)
 
     # ---------------------------------------------------------------------------- C, U, D checks
     def _allowed(
