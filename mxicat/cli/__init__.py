@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "harvest",
     "rules",
     "serve",
+    "ontology",
 ]
 
 

@@ -147,16 +147,17 @@ def read_ontology(path: Path) -> Ontology:
     """
     problems: list[str] = []
     terms: list[Term] = []
+    themes: dict[str, str] = {}
     for file in ontology_files(path):
-        terms.extend(_read_file(file, problems))
+        terms.extend(_read_file(file, problems, themes))
     if not problems:
         _check_names_unique(terms, problems)
     if problems:
         raise OntologyFileError(problems)
-    return Ontology(terms, source=str(path))
+    return Ontology(terms, source=str(path), themes=themes)
 
 
-def _read_file(file: Path, problems: list[str]) -> list[Term]:
+def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[Term]:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -182,6 +183,13 @@ def _read_file(file: Path, problems: list[str]) -> list[Term]:
             problems.append(f"{file}:{document.key_lines[key]}: unknown top-level key {key!r} "
                             f"(allowed: {', '.join(sorted(FILE_FIELDS))})")
     theme = document.get("theme", file.stem)
+    if not isinstance(theme, str) or not theme.strip():
+        problems.append(f"{file}:{document.key_lines.get('theme', document.line)}: 'theme' must be text")
+        theme = file.stem
+    if theme in themes:
+        problems.append(f"{file}:{document.key_lines.get('theme', document.line)}: theme {theme!r} is "
+                        "already used by another file")
+    themes[theme] = " ".join(str(document.get("description") or "").split())
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, Mapping):
         problems.append(f"{where}: 'defaults' must be a mapping")

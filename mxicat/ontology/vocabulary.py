@@ -22,10 +22,13 @@ from mxicat.ontology.terms import Resolved, Term
 class Ontology:
     """Immutable set of terms with name, mmCIF and NXmx indexes."""
 
-    def __init__(self, terms: Iterable[Term], *, source: str = "") -> None:
+    def __init__(self, terms: Iterable[Term], *, source: str = "",
+                 themes: Mapping[str, str] | None = None) -> None:
         ordered = {t.name: t for t in terms}
         self.terms: Mapping[str, Term] = MappingProxyType(ordered)
         self.source = source
+        #: theme name → description (one theme per YAML file)
+        self.theme_descriptions: Mapping[str, str] = MappingProxyType(dict(themes or {}))
         self._names: dict[str, Resolved] = {}
         folded: dict[str, list[Resolved]] = {}
         self._mmcif: dict[str, Term] = {}
