@@ -235,7 +235,7 @@ class _BlockReader:
     def _percent_rescue(self, term: Term, item: str, number: Any, unit: str | None) -> Any:
         """A percent value in a fraction item (logs print CC½ as ``99.8``) → the fraction, with a warning."""
         fraction_like = term.fraction or (term.maximum is not None and term.maximum <= 1.0)
-        if unit != "" or not fraction_like or not isinstance(number, float) or not 1.0 < number <= 100.0:
+        if unit not in (None, "") or not fraction_like or not isinstance(number, float) or not 1.0 < number <= 100.0:
             return None
         try:
             value = self.ont.convert(term, number, "percent")
@@ -262,7 +262,7 @@ class _BlockReader:
                  sources: dict[str, str] | None = None) -> None:
         """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``)."""
         for item in _preferred_order(row):
-            if _is_key_item(item):
+            if items.is_key_item(item):
                 continue  # file-local identifiers (``_diffrn.id 1``), never values
             found = self.term_for(item)
             if found is None:
@@ -450,12 +450,6 @@ class _BlockReader:
         if versions is not None and all(processing.values()):
             self.put(self.result.metadata, versions[0].key_for(None), ", ".join(map(str, processing.values())),
                      "_software.version", self.result.sources)
-
-
-def _is_key_item(item: str) -> bool:
-    """Category keys and pointers (``.id``, ``.diffrn_id``, ``.pdbx_ordinal``, ``.entry_id``...)."""
-    attribute = item.rsplit(".", 1)[-1].lower()
-    return attribute in ("id", "ordinal", "ordinal_id", "pdbx_ordinal") or attribute.endswith("_id")
 
 
 def _diffrn_of(row: dict[str, str], category: str) -> str | None:

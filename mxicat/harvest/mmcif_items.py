@@ -220,3 +220,9 @@ def pint_unit(item: str) -> str | None:
     if word in (PERCENT, FRACTION):
         return word
     return PDBX_UNIT_WORDS[word]
+
+
+def is_key_item(item: str) -> bool:
+    """Category keys and pointers (``.id``, ``.diffrn_id``, ``.pdbx_ordinal``...): file-local identifiers."""
+    attribute = item.rsplit(".", 1)[-1].lower()
+    return attribute in ("id", "ordinal", "ordinal_id", "pdbx_ordinal") or attribute.endswith("_id")

@@ -90,9 +90,9 @@ def check_mmcif(text_or_doc: Any, dictionary: PdbxDictionary) -> list[str]:
             if item.pair is not None:
                 tags.append((item.pair[0], [item.pair[1]]))
             elif item.loop is not None:
-                loop = item.loop
-                tags.extend((tag, [loop.val(r, c) for r in range(loop.length())])
-                            for c, tag in enumerate(loop.tags))
+                loop, width = item.loop, item.loop.width()
+                values = list(loop.values)
+                tags.extend((tag, values[c::width]) for c, tag in enumerate(loop.tags))
             for tag, values in tags:
                 problems.extend(_check_tag(block.name, tag, values, dictionary))
     messages: list[str] = []

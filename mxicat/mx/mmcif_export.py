@@ -124,6 +124,8 @@ class _BlockWriter:
         if self.serial:  # SSX: the serial item of a statistic first (collection time in hours, ...)
             candidates.sort(key=lambda i: not i.startswith(_SERIAL))
         for item in candidates:
+            if items.is_key_item(item):
+                continue  # keys are numbered by the writer, never taken from metadata
             category = items.category_of(item)
             if category in wanted and (self.serial or not category.startswith(_SERIAL)):
                 return term, shell, item
