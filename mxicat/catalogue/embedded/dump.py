@@ -1,0 +1,308 @@
+"""python-icat dump files (``icatdump``/``icatingest``, icat.md §8) for the embedded catalogue.
+
+Format-neutral part; :mod:`.dump_yaml` and :mod:`.dump_xml` read and write the two encodings.
+
+Import (:func:`import_dump`): the file is a sequence of chunks; objects in a chunk reference each other by
+local keys (forgotten at the chunk end, except for DataCollection and Study, which python-icat retains) and
+objects outside the chunk by unique keys (parsed and looked up, as python-icat's ``searchUniqueKey``). Objects
+of a chunk are created in python-icat's fixed type order (``ENTITY_ORDER``); embedded 1:N children are created
+with their parent. The whole file is one transaction: a bad object leaves the catalogue unchanged and the error
+names the file, chunk and key. Importing as root keeps meta fields the file supplies.
+
+Export (:func:`export_chunks`): the chunks and include sets of python-icat's ``dump_queries`` (auth, static,
+funding, one chunk per Investigation, DataCollections, one per DataPublication, other), objects sorted by
+python-icat's sort key, keys as ``Entity.getUniqueKey`` makes them; so a file written here reads back in
+python-icat and an export -> import -> export round trip is identical (except the header date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mxicat.errors import BadParameterError, InsufficientPrivilegesError, MxicatError
+
+from .dumpkeys import KeyMaker, KeyResolver, sort_key
+from .schema import ENTITIES, INSTANCE_NAMES, TABLES, row_to_entity
+
+#: python-icat ``dumpfile_yaml.entitytypes``: the order in which a chunk's objects are created
+ENTITY_ORDER: tuple[str, ...] = tuple(
+    "user grouping userGroup rule publicStep facility instrument instrumentScientist parameterType "
+    "permissibleStringValue dataPublicationType investigationType sampleType datasetType datafileFormat "
+    "technique facilityCycle application fundingReference investigation investigationParameter keyword "
+    "publication shift investigationFunding investigationGroup investigationInstrument investigationUser "
+    "sample sampleParameter dataset datasetParameter datasetInstrument datasetTechnique datafile "
+    "datafileParameter dataCollection dataCollectionParameter dataCollectionDataset dataCollectionDatafile "
+    "dataPublication dataPublicationDate dataPublicationFunding dataPublicationUser affiliation relatedItem "
+    "study studyInvestigation relatedDatafile job".split())
+
+#: names older dumps use (python-icat ``AttrAlias``): (entity, alias) -> field
+ATTR_ALIASES: dict[tuple[str, str], str] = {
+    ("Rule", "group"): "grouping",
+    ("UserGroup", "group"): "grouping",
+    ("DataCollection", "dataCollectionParameters"): "parameters",
+}
+
+#: entities whose local keys live for the whole file (python-icat ``_get_retain_entities``)
+RETAINED = frozenset(n for n, i in ENTITIES.items() if i.many and not i.unique_key)
+
+
+@dataclass
+class Ref:
+    """A reference in a dump: by key (``key``) or, in XML, by attributes (``attrs``, ``x.ref`` allowed)."""
+
+    key: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DumpObject:
+    """One top-level object of a chunk: attribute values, :class:`Ref` for N:1, lists of dicts for 1:N."""
+
+    bean: str
+    key: str | None
+    data: dict[str, Any]
+    ref_only: bool = False  # XML ``<fooRef id=... .../>``: names an existing object, creates nothing
+
+
+def bean_of(instance_name: str, where: str) -> str:
+    """``dataset`` -> ``Dataset``; BAD_PARAMETER naming the unknown entry."""
+    bean = INSTANCE_NAMES.get(instance_name)
+    if bean is None:
+        raise BadParameterError(f"{where}: unknown entry {instance_name!r}")
+    return bean
+
+
+def canonical(bean: str, name: str) -> str:
+    """Field name after python-icat's aliases."""
+    return ATTR_ALIASES.get((bean, name), name)
+
+
+# ------------------------------------------------------------------------------------------ import
+def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | None = None,
+                source: str = "dump") -> dict[str, int]:
+    """Create every object of the chunks in one transaction; returns counts per entity created."""
+    user = user or store.admin_user
+    counts: dict[str, int] = {}
+    with store.writing(user, keep_meta=store.is_root(user)) as w:
+        resolver = KeyResolver(w.conn)
+        retained: dict[str, tuple[str, int]] = {}
+        for number, chunk in enumerate(chunks, start=1):
+            local: dict[str, tuple[str, int]] = {}
+
+            def lookup(ref: Ref, target: str) -> int:
+                if ref.key is not None:
+                    hit = local.get(ref.key) or retained.get(ref.key)
+                    if hit is not None:
+                        if hit[0] != target:
+                            raise BadParameterError(f"reference {ref.key!r} names a {hit[0]}, not a {target}")
+                        return hit[1]
+                    return resolver.resolve(ref.key, target)
+                attrs = {k: v for k, v in ref.attrs.items() if k != "id"}
+                resolved = {}
+                for k, v in attrs.items():
+                    if k.endswith(".ref"):
+                        rel = ENTITIES[target].relations.get(k[:-4])
+                        if rel is None:
+                            raise BadParameterError(f"{target} has no relation {k[:-4]}")
+                        resolved[f"{k[:-4]}.id"] = lookup(Ref(key=v), rel.target)
+                    else:
+                        resolved[k] = v
+                return _find(w.conn, resolver, target, resolved)
+
+            for obj in chunk:
+                try:
+                    if obj.ref_only:
+                        if obj.key:
+                            local[obj.key] = (obj.bean, lookup(Ref(attrs=obj.data), obj.bean))
+                        continue
+                    rest = to_rest(obj.bean, obj.data, lookup)
+                    (new_id,) = w.create_many([{obj.bean: rest}])
+                except MxicatError as err:
+                    raise type(err)(f"{source}: chunk {number}, {obj.key or obj.bean}: {err}") from err
+                except sa.exc.IntegrityError as err:
+                    from .writes import classify_integrity_error
+
+                    found = classify_integrity_error(err)
+                    raise type(found)(f"{source}: chunk {number}, {obj.key or obj.bean}: {found}") from err
+                if obj.key:
+                    (retained if obj.bean in RETAINED else local)[obj.key] = (obj.bean, new_id)
+        counts.update({bean: len(ids) for bean, ids in w.created.items()})
+        store._check_created(w)
+    return counts
+
+
+def _find(conn: Connection, resolver: KeyResolver, bean: str, attrs: Mapping[str, Any]) -> int:
+    ids = {k[:-3]: v for k, v in attrs.items() if k.endswith(".id")}
+    plain = {k: v for k, v in attrs.items() if not k.endswith(".id")}
+    if not ids:
+        return resolver.find_by_attributes(bean, plain)
+    info, table = ENTITIES[bean], TABLES[bean]
+    found_ids = set(conn.execute(sa.select(table.c.ID).where(
+        *(table.c[info.relations[k].column or ""] == v for k, v in ids.items()))).scalars())
+    if plain:
+        found_ids &= {resolver.find_by_attributes(bean, plain)}
+    if len(found_ids) != 1:
+        raise BadParameterError(f"{len(found_ids)} {bean} objects match {dict(attrs)}; need exactly one")
+    return found_ids.pop()
+
+
+def to_rest(bean: str, data: Mapping[str, Any], lookup: Callable[[Ref, str], int]) -> dict[str, Any]:
+    """A dump object as ICAT REST create JSON (references resolved to ``{"id": n}``)."""
+    info = ENTITIES[bean]
+    out: dict[str, Any] = {}
+    for raw_name, value in data.items():
+        name = canonical(bean, raw_name)
+        rel = info.relations.get(name)
+        if rel is None:
+            if name not in info.fields or name == "id":
+                raise BadParameterError(f"invalid attribute {raw_name!r} in {bean}")
+            out[name] = value
+        elif rel.many:
+            if not isinstance(value, list):
+                raise BadParameterError(f"{bean}.{name} must be a list of objects")
+            out[name] = [to_rest(rel.target, child, lookup) for child in value]
+        else:
+            ref = value if isinstance(value, Ref) else Ref(key=str(value))
+            out[name] = {"id": lookup(ref, rel.target)}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ export
+def _tree(paths: str) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path in paths.split():
+        node = tree
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+    return tree
+
+
+_INV = ("facility type.facility investigationInstruments.instrument.facility shifts.instrument.facility keywords "
+        "publications investigationUsers.user parameters.type.facility investigationGroups.grouping "
+        "investigationFacilityCycles.facilityCycle.facility fundingReferences.funding")
+_DS = ("investigation type.facility sample parameters.type.facility datasetInstruments.instrument.facility "
+       "datasetTechniques.technique")
+
+Spec = tuple[str, str, Callable[[Any], Any] | None]
+
+
+def _by(column: str, value: int) -> Callable[[Any], Any]:
+    return lambda t: t.c[column] == value
+
+
+def _chunk_specs(conn: Connection) -> Iterator[list[Spec]]:
+    yield [("User", "", None), ("Grouping", "userGroups.user", None), ("Rule", "grouping", None),
+           ("PublicStep", "", None)]
+    yield [("Technique", "", None), ("Facility", "", None), ("Instrument", "facility instrumentScientists.user", None),
+           ("ParameterType", "facility permissibleStringValues", None), ("DataPublicationType", "facility", None),
+           ("InvestigationType", "facility", None), ("SampleType", "facility", None),
+           ("DatasetType", "facility", None), ("DatafileFormat", "facility", None),
+           ("FacilityCycle", "facility", None), ("Application", "facility", None)]
+    yield [("FundingReference", "", None)]
+    inv, fac = TABLES["Investigation"], TABLES["Facility"]
+    for (iid,) in conn.execute(sa.select(inv.c.ID).join(fac, fac.c.ID == inv.c.FACILITY_ID)
+                               .order_by(fac.c.NAME, inv.c.NAME, inv.c.VISIT_ID)):
+        ds = TABLES["Dataset"]
+        in_inv = sa.select(ds.c.ID).where(ds.c.INVESTIGATION_ID == iid)
+        yield [("Investigation", _INV, _by("ID", iid)),
+               ("Sample", "investigation type.facility parameters.type.facility", _by("INVESTIGATION_ID", iid)),
+               ("Dataset", _DS, _by("INVESTIGATION_ID", iid)),
+               ("Datafile", "dataset datafileFormat.facility parameters.type.facility",
+                lambda t, q=in_inv: t.c.DATASET_ID.in_(q))]
+    yield [("DataCollection", "dataCollectionDatasets.dataset.investigation.facility "
+            "dataCollectionDatafiles.datafile.dataset.investigation.facility parameters.type.facility "
+            "dataCollectionInvestigations.investigation.facility", None)]
+    pub = TABLES["DataPublication"]
+    for (pid,) in conn.execute(sa.select(pub.c.ID).join(fac, fac.c.ID == pub.c.FACILITY_ID)
+                               .order_by(fac.c.NAME, pub.c.PID)):
+        yield [("DataPublication", "facility content type.facility dates fundingReferences.funding relatedItems "
+                "subjects", _by("ID", pid)),
+               ("DataPublicationUser", "publication user affiliations", _by("DATAPUBLICATION_ID", pid))]
+    yield [("Study", "user studyInvestigations.investigation.facility", None),
+           ("RelatedDatafile", "sourceDatafile.dataset.investigation.facility "
+            "destDatafile.dataset.investigation.facility", None),
+           ("Job", "application.facility inputDataCollection outputDataCollection", None)]
+
+
+def _load(conn: Connection, bean: str, includes: str, where: Callable[[Any], Any] | None) -> list[dict[str, Any]]:
+    from .sql import fetch_includes
+
+    table = TABLES[bean]
+    stmt = sa.select(table)
+    if where is not None:
+        stmt = stmt.where(where(table))
+    info = ENTITIES[bean]
+    objs = [row_to_entity(info, row._mapping) for row in conn.execute(stmt)]
+    tree = _tree(includes)
+    if objs and tree:
+        fetch_includes(conn, bean, objs, tree)
+    return objs
+
+
+@dataclass
+class ExportObject:
+    """One top-level object to write: its key and its python-icat dump content."""
+
+    bean: str
+    key: str
+    data: dict[str, Any]
+
+
+def dump_value(value: Any) -> Any:
+    """python-icat YAML value rules: bool/int kept, datetimes UTC ISO 8601, everything else ``str``."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def _entity_dict(bean: str, obj: Mapping[str, Any], keys: KeyMaker) -> dict[str, Any]:
+    info = ENTITIES[bean]
+    out: dict[str, Any] = {}
+    for name in info.attributes:
+        if obj.get(name) is not None:
+            out[name] = dump_value(obj[name])
+    for name, rel in info.one.items():
+        ref = obj.get(name)
+        if isinstance(ref, Mapping) and ref.get("id") is not None:
+            out[name] = keys.key(rel.target, int(ref["id"]))
+    for name, rel in info.many.items():
+        children = obj.get(name) or []
+        if children:
+            ordered = sorted(children, key=lambda c, t=rel.target: sort_key(t, c))
+            out[name] = [_entity_dict(rel.target, c, keys) for c in ordered]
+    return out
+
+
+def export_chunks(store: Any, user: str | None = None) -> Iterator[list[ExportObject]]:
+    """The chunks of a python-icat dump of the whole catalogue (root/owner only)."""
+    user = user or store.admin_user
+    if not store.is_root(user):
+        raise InsufficientPrivilegesError(f"exporting the whole catalogue needs a root user, not {user}")
+    with store.engine.connect() as conn:
+        keys = KeyMaker(conn)
+        counters: dict[str, int] = {}
+        for specs in _chunk_specs(conn):
+            chunk: list[ExportObject] = []
+            for bean, includes, where in specs:
+                objs = _load(conn, bean, includes, where)
+                for obj in sorted(objs, key=lambda o, b=bean: sort_key(b, o)):
+                    if ENTITIES[bean].unique_key:
+                        key = keys.key(bean, obj["id"])
+                    else:
+                        counters[bean] = counters.get(bean, 0) + 1
+                        key = f"{bean}_{counters[bean]:08d}"
+                        keys.assign(bean, obj["id"], key)
+                    chunk.append(ExportObject(bean, key, _entity_dict(bean, obj, keys)))
+            if chunk:
+                yield chunk
+
