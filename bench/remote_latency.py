@@ -1,0 +1,160 @@
+"""Remote client start: connect + first query over loopback, against in-process embedded as the baseline.
+
+Starts ``mxicat serve`` in a subprocess on 127.0.0.1 (its own catalogue file with ``--objects`` datasets),
+then measures in this process, ``--repeat`` times each, the median of:
+
+* ``import``     -- a fresh interpreter importing ``mxicat.catalogue.remote`` (subprocess wall time minus a
+  bare interpreter's);
+* ``login+query`` -- ``RemoteIcat(url).login(...)`` + one search, new connection pool each time (the server
+  verifies the password with scrypt, which is most of this);
+* ``session+query`` -- ``RemoteIcat(url).session(sid)`` + one search (an existing session id: what a
+  pooled or pre-authenticated client pays), new connection each time;
+* ``query``      -- one more search on an open RemoteCatalogue (connection reused);
+* ``embedded``   -- the same search on the embedded catalogue in this process (the baseline).
+
+python-icat is tried too: its ``icat.client.Client`` needs a SOAP WSDL (ICAT's ``/ICATService/ICAT?wsdl``),
+which mxicat does not serve, so it is reported as not comparable rather than timed.
+
+Usage: ``python bench/remote_latency.py [--objects 200] [--repeat 15]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+QUERY = "SELECT ds FROM Dataset ds WHERE ds.name = 'ds-00007'"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def import_ms(repeat: int) -> tuple[float, float]:
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return (time.perf_counter() - start) * 1000
+
+    bare = statistics.median(run("pass") for _ in range(repeat))
+    full = statistics.median(run("import mxicat.catalogue.remote") for _ in range(repeat))
+    return full - bare, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+
+    from mxicat.catalogue.embedded.auth import write_simple_user
+    from mxicat.catalogue.open import open_catalogue
+    from mxicat.catalogue.remote import RemoteIcat
+    from mxicat.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        auth = root / "users.yaml"
+        write_simple_user(auth, "root", "pw")
+        url = f"sqlite:///{root / 'bench.db'}"
+        settings = Settings(catalogue=url, auth_file=auth, outbox=root / "outbox.db")
+        with open_catalogue(url, settings=settings) as admin:
+            fid = admin.create({"Facility": {"name": "F", "datasetTypes": [{"name": "raw"}],
+                                             "investigationTypes": [{"name": "MX"}]}})
+            (it,) = admin.search("SELECT t.id FROM InvestigationType t")
+            (dt,) = admin.search("SELECT t.id FROM DatasetType t")
+            inv = admin.create({"Investigation": {"name": "mx1", "visitId": "1", "title": "t",
+                                                  "facility": {"id": fid}, "type": {"id": it}}})
+            admin.create_many([{"Dataset": {"name": f"ds-{i:05d}", "complete": False, "investigation": {"id": inv},
+                                            "type": {"id": dt}}} for i in range(args.objects)])
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MXICAT_")}
+        env.update(MXICAT_CONFIG=str(root / "absent.toml"), MXICAT_CATALOGUE=url, MXICAT_AUTH_FILE=str(auth),
+                   MXICAT_OUTBOX=str(root / "outbox.db"))
+        proc = subprocess.Popen([sys.executable, "-m", "mxicat", "serve", "--port", str(port), "--log-level",
+                                 "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{base}/icat/version", timeout=1).ok:
+                        break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise SystemExit("mxicat serve did not start") from None
+                    time.sleep(0.1)
+            icat_url = f"icat+http://127.0.0.1:{port}"
+            creds = {"username": "root", "password": "pw"}
+
+            def login_query() -> None:
+                cat = RemoteIcat(icat_url).login("simple", creds)
+                assert len(cat.search(QUERY)) == 1
+                cat.close()
+
+            keep = RemoteIcat(icat_url).login("simple", creds)
+            sid = keep.session_id
+
+            def session_query() -> None:
+                server = RemoteIcat(icat_url)
+                assert len(server.session(sid).search(QUERY)) == 1
+                server.close()
+
+            def warm_query() -> None:
+                assert len(keep.search(QUERY)) == 1
+
+            embedded = open_catalogue(url, settings=settings)
+
+            def embedded_query() -> None:
+                assert len(embedded.search(QUERY)) == 1
+
+            warm_query(), embedded_query()  # first-call costs (query parser caches) out of the way
+            results = {
+                "login+query": median_ms(login_query, args.repeat),
+                "session+query": median_ms(session_query, args.repeat),
+                "query (reused connection)": median_ms(warm_query, args.repeat),
+                "embedded query (baseline)": median_ms(embedded_query, args.repeat),
+            }
+            imp, bare = import_ms(max(3, args.repeat // 3))
+            keep.close()
+            embedded.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    baseline = results["embedded query (baseline)"]
+    print(f"remote latency on loopback, {args.objects} datasets, median of {args.repeat}")
+    print(f"  {'import mxicat.catalogue.remote':32s} {imp:8.1f} ms  (bare interpreter {bare:.1f} ms)")
+    for name, value in results.items():
+        print(f"  {name:32s} {value:8.1f} ms  {value / baseline:6.1f}x embedded")
+    try:
+        import icat.client  # noqa: F401
+    except Exception as err:  # pragma: no cover - depends on the suds fork being installed
+        print(f"  python-icat client: not importable here ({type(err).__name__}: {err})")
+    else:
+        print("  python-icat client: not comparable -- it needs ICAT's SOAP WSDL, mxicat serves REST only")
+
+
+if __name__ == "__main__":
+    main()
