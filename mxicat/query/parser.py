@@ -435,13 +435,11 @@ class Parser:
         name = str(t.value)
         self.expect(T.OPENPAREN, "'('")
         args = tuple(self.comma_list(self.expression))
-        close = self.peek()
         self.expect(T.CLOSEPAREN, "')'")
         lo, hi = _FUNC_ARITY[name]
         if not lo <= len(args) <= hi:
-            pos = close.pos if close else t.pos
             raise BadParameterError(f"{name} at position {t.pos} takes {lo}" + (f" to {hi}" if hi != lo else "")
-                                    + f" arguments, got {len(args)}", offset=pos)
+                                    + f" arguments, got {len(args)}", offset=t.pos)
         return ast.Func(name, args, None, t.pos)
 
     def trim(self) -> ast.Func:

@@ -78,7 +78,7 @@ class Token:
 
     def describe(self) -> str:
         """How to name this token in an error message."""
-        return f"'{self.text}'"
+        return self.text if self.type is T.STRING else f"'{self.text}'"
 
 
 def tokenize(query: str) -> list[Token]:
