@@ -382,3 +382,21 @@ def test_enumeration_is_checked():
             "_pdbx_serial_crystallography_sample_delivery.method catapult\n")
     with pytest.raises(MmcifError, match="catapult"):
         import_mmcif(text)
+
+
+def test_space_group_category_spelling():
+    text = """data_sg
+_space_group.name_H-M_alt 'C 1 2 1'
+_space_group.IT_number 5
+_cell.length_a 100.1
+"""
+    result = import_mmcif(text)
+    assert (result.metadata["space_group"], result.metadata["space_group_number"]) == ("C 1 2 1", 5)
+    assert result.sources["space_group"] == "_space_group.name_H-M_alt"
+
+
+def test_unmapped_items_are_kept(shared):
+    result = import_mmcif(shared.file("mmcif", "pdb_5i55", "5i55.cif"))
+    assert result.unmapped["_exptl_crystal.description"] == "Needle-shaped microcrystal"
+    assert result.unmapped["_diffrn_source.type"] == "APS BEAMLINE 24-ID-C"
+    assert not any(item.endswith((".id", ".diffrn_id", ".pdbx_ordinal")) for item in result.unmapped)

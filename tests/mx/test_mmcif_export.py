@@ -181,3 +181,12 @@ def test_only_outer_shell():
     assert len(block.find_mmcif_category("_reflns_shell.")) == 1
     result = import_mmcif(text)
     assert result.metadata["r_merge_outer"] == approx(0.8) and "r_merge_inner" not in result.metadata
+
+
+def test_loading_something_that_is_not_a_dictionary(tmp_path):
+    path = tmp_path / "x.dic"
+    path.write_text("data_x\n_cell.length_a 1.0\n")
+    with pytest.raises(BadParameterError, match="not a DDL2 dictionary"):
+        load_dictionaries([path])
+    with pytest.raises(BadParameterError, match="cannot read dictionary"):
+        load_dictionaries([tmp_path / "missing.dic"])
