@@ -106,16 +106,42 @@ class RemoteIcat:
 
 
 class RemoteCatalogue:
-    """One session on a real ICAT (or on ``mxicat serve``) through its REST API."""
+    """One session on a real ICAT (or on ``mxicat serve``) through its REST API.
+
+    Args:
+        server: the :class:`RemoteIcat` the session lives on (its transport is shared).
+        session_id: ICAT session id.
+        owns_session: log the session out on :meth:`close` (true when this object logged in).
+        auto_refresh_minutes: refresh the session before a call when this long has passed since the last
+            refresh, so a long-running client (an ingester) keeps its session, as python-icat's
+            ``autoRefresh`` does; ``None`` disables it.
+    """
 
     kind = "icat"
 
-    def __init__(self, server: RemoteIcat, session_id: str, *, owns_session: bool = False) -> None:
+    def __init__(
+        self,
+        server: RemoteIcat,
+        session_id: str,
+        *,
+        owns_session: bool = False,
+        auto_refresh_minutes: float | None = 30.0,
+    ) -> None:
         self.server = server
         self.session_id = session_id
         self.owns_session = owns_session
+        self.auto_refresh_minutes = auto_refresh_minutes
         self._user_name: str | None = None
         self._closed = False
+        self._clock = time.monotonic
+        self._refreshed = self._clock()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A session call, refreshing the session first when ``auto_refresh_minutes`` have passed."""
+        if self.auto_refresh_minutes is not None:
+            if self._clock() - self._refreshed >= self.auto_refresh_minutes * 60:
+                self.refresh()
+        return self.server.transport.call(method, path, **kwargs)
 
     # -- session ---------------------------------------------------------------------------------
 
@@ -136,6 +162,7 @@ class RemoteCatalogue:
     def refresh(self) -> None:
         """Reset the session lifetime (``PUT /icat/session/{id}``)."""
         self.server.transport.call("PUT", f"session/{self.session_id}")
+        self._refreshed = self._clock()
 
     def logout(self) -> None:
         """End the session (``DELETE /icat/session/{id}``)."""
@@ -173,7 +200,7 @@ class RemoteCatalogue:
 
     def search(self, query: str) -> SearchResult:
         """Run an ICAT query (``GET /icat/entityManager``), permission-filtered by the server."""
-        answer = self.server.transport.call(
+        answer = self._call(
             "GET", "entityManager", params={"sessionId": self.session_id, "query": query}
         )
         if not isinstance(answer, list):
@@ -182,7 +209,7 @@ class RemoteCatalogue:
 
     def get(self, query: str, id: int) -> EntityObj:
         """One object by id; ``query`` names the entity and optional INCLUDEs."""
-        answer = self.server.transport.call(
+        answer = self._call(
             "GET",
             "entityManager",
             params={"sessionId": self.session_id, "query": query, "id": int(id)},
@@ -226,7 +253,7 @@ class RemoteCatalogue:
     # -- writes ----------------------------------------------------------------------------------
 
     def _post(self, objs: Sequence[EntityObj]) -> list[int]:
-        answer = self.server.transport.call(
+        answer = self._call(
             "POST",
             "entityManager",
             form={"sessionId": self.session_id, "entities": jsonfmt.dumps(list(objs))},
@@ -296,7 +323,7 @@ class RemoteCatalogue:
             if "id" not in fields:
                 raise BadParameterError(f"delete of {name} needs its id", offset=index)
             refs.append({name: {"id": int(fields["id"])}})
-        self.server.transport.call(
+        self._call(
             "DELETE",
             "entityManager",
             params={"sessionId": self.session_id, "entities": jsonfmt.dumps(refs)},

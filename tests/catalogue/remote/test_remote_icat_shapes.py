@@ -344,3 +344,18 @@ def test_tls_options_reach_requests(tmp_path) -> None:
     assert server.transport.base_url == "https://icat.example.org:8181/prefix"
     with pytest.raises(BadParameterError, match="not an ICAT URL"):
         RemoteIcat("ftp://x")
+
+
+def test_auto_refresh_keeps_a_long_running_session(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
+    now = [1000.0]
+    session._clock = lambda: now[0]
+    session._refreshed = now[0]
+    mocked.get(EM, json=[0])
+    mocked.put(f"{BASE}/icat/session/{SID}", status=204)
+    session.search("SELECT COUNT(f) FROM Facility f")
+    now[0] += 29 * 60
+    session.search("SELECT COUNT(f) FROM Facility f")
+    assert [c.request.method for c in mocked.calls[1:]] == ["GET", "GET"]
+    now[0] += 2 * 60  # 31 minutes since the login: refresh first
+    session.search("SELECT COUNT(f) FROM Facility f")
+    assert [c.request.method for c in mocked.calls[1:]] == ["GET", "GET", "PUT", "GET"]
