@@ -83,3 +83,55 @@ def populate(conn: sa.Connection) -> None:
     files = [(1, "a_0001.cbf", 1, 10), (2, "a_0002.cbf", 1, 20), (3, "b_0001.h5", 2, 30), (4, "d.h5", 4, 40)]
     for id_, name, ds, size in files:
         insert(conn, "Datafile", id_, name=name, dataset=ds, fileSize=size, location=f"/data/{name}")
+
+
+# ------------------------------------------------------------------------------------------ python-icat offline
+
+_JAVA_TYPES = {"str": "String", "int": "Long", "float": "Double", "bool": "Boolean", "datetime": "Date"}
+
+
+class _Info(dict):  # suds objects allow both item and attribute access; python-icat uses both
+    __getattr__ = dict.__getitem__
+
+
+def _entity_info(name: str) -> _Info:
+    if name == "Parameter":  # python-icat's abstract parent of the *Parameter entities
+        base = ENTITIES["DatasetParameter"]
+        fields = {n: f for n, f in base.fields.items()}
+        relations = {"type": base.relations["type"]}
+        key: tuple[str, ...] = ()
+    else:
+        info = ENTITIES[name]
+        fields, relations, key = info.fields, info.relations, info.unique_key
+    out = [_Info(name=f.name, relType="ATTRIBUTE", notNullable=f.not_null,
+                 type=f.enum_class if f.type == "enum" else _JAVA_TYPES[f.type]) for f in fields.values()]
+    out += [_Info(name=r.name, relType="MANY" if r.many else "ONE", notNullable=r.not_null, type=r.target)
+            for r in relations.values()]
+    return _Info(fields=out, classComment="", constraints=[_Info(fieldNames=list(key))])
+
+
+class OfflineIcatClient:
+    """Just enough of ``icat.client.Client`` for ``icat.query.Query`` to render queries without a server,
+    with entity information generated from mxicat's schema (icat.md §9)."""
+
+    def __init__(self) -> None:
+        from icat.entities import getTypeMap
+        from icat.helper import Version
+
+        self.apiversion = Version("6.2.0")
+        self.typemap = getTypeMap(self)
+
+    def getEntityNames(self) -> list[str]:  # noqa: N802 (python-icat's API)
+        return sorted(ENTITIES)
+
+    def getEntityInfo(self, name: str) -> _Info:  # noqa: N802
+        return _entity_info(name)
+
+    def getEntityClass(self, name: str) -> Any:  # noqa: N802
+        for cls in self.typemap.values():
+            if cls.BeanName == name:
+                return cls
+        raise KeyError(name)
+
+    def _has_wsdl_type(self, name: str) -> bool:
+        return name == "fieldSet"
