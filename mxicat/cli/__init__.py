@@ -24,6 +24,8 @@ COMMAND_MODULES: list[str] = [
     "rules",
     "serve",
     "ontology",
+    "icat",
+    "mx",
 ]
 
 

@@ -432,3 +432,54 @@ def open_embedded(path: str | Path, *, settings: Settings | None = None, user: s
     cat = store.as_user(user) if user else store.admin()
     cat.owns_store = True
     return cat
+
+
+#: what ``mxicat init`` (without ``--bare``) installs, as ``module:function`` names taking an owner
+#: :class:`EmbeddedCatalogue`; each must be idempotent (init may run again on an existing file)
+SEEDERS: list[str] = [
+    "mxicat.catalogue.embedded.rules_default:install_policy",
+]
+
+
+def init_catalogue(path: str | Path, *, settings: Settings | None = None, bare: bool = False) -> dict[str, Any]:
+    """Create (or upgrade) the catalogue file; unless ``bare``, run the :data:`SEEDERS`.
+
+    Returns ``{"path", "created", "migrations": [names applied], "seeded": {seeder: result}}``.
+    """
+    import importlib
+
+    existed = Path(path).exists() and Path(path).stat().st_size > 0
+    engine = make_engine(path) if str(path) != ":memory:" else None
+    if engine is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        applied = upgrade(engine, str(path))
+        engine.dispose()
+    else:
+        applied = []
+    result: dict[str, Any] = {"path": str(path), "created": not existed, "migrations": applied, "seeded": {}}
+    if bare:
+        return result
+    cat = open_embedded(path, settings=settings)
+    with cat:
+        for name in SEEDERS:
+            module_name, _, func_name = name.partition(":")
+            func = getattr(importlib.import_module(module_name), func_name)
+            result["seeded"][name] = func(cat)
+    return result
+
+
+def entity_counts(catalogue: Any) -> dict[str, int]:
+    """``SELECT COUNT(e) FROM <Entity> e`` for every entity type, as the catalogue's user sees it."""
+    out: dict[str, int] = {}
+    for name in sorted(ENTITIES):
+        found = catalogue.search(f"SELECT COUNT(e) FROM {name} e")
+        out[name] = int(found[0]) if found else 0
+    return out
+
+
+def summary_text(user_name: str, counts: Mapping[str, int]) -> str:
+    """python-icat ``icatsummary`` layout: ``User: <name>``, header, dashes, ``Name : n`` lines."""
+    width = max(len(n) for n in counts)
+    lines = [f"User: {user_name}", "", f"{'Entity':<{width}}   count", "-" * (width + 8)]
+    lines += [f"{name:<{width}} : {n}" for name, n in counts.items()]
+    return "\n".join(lines) + "\n\n"
