@@ -40,6 +40,8 @@ TERM_FIELDS: frozenset[str] = frozenset({
 DEFAULT_FIELDS: frozenset[str] = frozenset({"applies_to", "techniques", "record", "shells"})
 FILE_FIELDS: frozenset[str] = frozenset({"theme", "description", "defaults", "terms"})
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "description", "type", "icat_name")
+#: used when neither the term nor the file's ``defaults`` say otherwise
+BUILTIN_DEFAULTS: dict[str, Any] = {"applies_to": ["dataset"], "techniques": ["MX"], "record": "raw"}
 LIST_FIELDS: frozenset[str] = frozenset({
     "mmcif", "nxmx", "aliases", "applies_to", "techniques", "allowed", "shells",
 })
@@ -232,7 +234,7 @@ def _build_term(entry: _LineMap, defaults: dict[str, Any], theme: str, file: Pat
             bad(key, f"missing required field {key!r}")
     if len(problems) > before:
         return None
-    data: dict[str, Any] = {**defaults, **entry}
+    data: dict[str, Any] = {**BUILTIN_DEFAULTS, **defaults, **entry}
     for key in LIST_FIELDS:
         value = data.get(key)
         if value is None:

@@ -80,6 +80,9 @@ def _numeric(term: Term, value: Any, unit: str | None) -> tuple[Any, list[str]]:
         raise ValueError(f"expected a single number, got {type(number).__name__}")
     if not math.isfinite(float(number)):
         raise ValueError("not a finite number")
+    if unit_given and isinstance(number, float):
+        # drop the binary noise of scale factors (0.98 nm -> 9.799999999999999 A): 12 significant digits
+        number = float(f"{number:.12g}")
     if term.type == "int":
         rounded = round(float(number))
         if abs(float(number) - rounded) > 1e-9 * max(1.0, abs(rounded)):
