@@ -101,7 +101,8 @@ def import_mmcif(path_or_text: str | os.PathLike[str], *, block: str | None = No
                          path=results[0].path if results else None)
     if len(results) == 1:
         return results[0]
-    with_stats = [r for r in results if any(k in r.sources for k in r.metadata)]
+    with_stats = [r for r in results
+                  if any(s.startswith(("_reflns", "_pdbx_diffrn_merge_stat")) for s in r.sources.values())]
     if len(with_stats) == 1:
         return with_stats[0]
     raise MmcifError(f"{len(results)} data blocks ({', '.join(r.block for r in results)}); pass block= "

@@ -132,10 +132,11 @@ class _BlockWriter:
         return None
 
     def text(self, term: Term, item: str, value: Any) -> str:
-        """``value`` (canonical unit) as the CIF text of ``item`` (PDBx unit)."""
+        """``value`` (canonical unit; strings such as ``"0.98"`` are parsed) as the CIF text of ``item``."""
         try:
-            return _cif_text(term, item, value)
-        except (ValueError, TypeError) as err:
+            canonical = self.ont.convert(term, value, term.unit if term.numeric else None)  # values are canonical
+            return _cif_text(term, item, canonical)
+        except (ValueError, TypeError, BadParameterError) as err:
             raise BadParameterError(f"mmCIF export: {term.name} = {value!r} cannot be written as {item}: "
                                     f"{err}") from err
 

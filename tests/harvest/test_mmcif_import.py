@@ -400,3 +400,10 @@ def test_unmapped_items_are_kept(shared):
     assert result.unmapped["_exptl_crystal.description"] == "Needle-shaped microcrystal"
     assert result.unmapped["_diffrn_source.type"] == "APS BEAMLINE 24-ID-C"
     assert not any(item.endswith((".id", ".diffrn_id", ".pdbx_ordinal")) for item in result.unmapped)
+
+
+def test_the_one_block_with_statistics_is_chosen():
+    text = "data_meta\n_diffrn_source.diffrn_id 1\n_diffrn_source.pdbx_synchrotron_beamline I04\n" + STATS.format(
+        name="stats", rmerge="0.05", cc="0.9")
+    assert [r.block for r in import_mmcif_blocks(text)] == ["meta", "stats"]
+    assert import_mmcif(text).block == "stats"

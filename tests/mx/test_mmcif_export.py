@@ -190,3 +190,12 @@ def test_loading_something_that_is_not_a_dictionary(tmp_path):
         load_dictionaries([path])
     with pytest.raises(BadParameterError, match="cannot read dictionary"):
         load_dictionaries([tmp_path / "missing.dic"])
+
+
+def test_values_as_catalogue_strings_are_parsed():
+    record = ExportRecord(raw=[{"wavelength": "0.9763", "start_time": "2024-05-01T09:30:00+00:00"}],
+                          processed={"resolution_high": "1.8", "n_unique_observations": "41234"})
+    block = gemmi.cif.read_string(export_mmcif(record)).sole_block()
+    assert block.find_value("_diffrn_radiation_wavelength.wavelength") == "0.9763"
+    assert block.find_value("_diffrn_detector.pdbx_collection_date") == "2024-05-01:09:30"
+    assert block.find_value("_reflns.number_obs") == "41234"
