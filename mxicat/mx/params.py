@@ -43,6 +43,12 @@ INTERNAL_TYPES: dict[str, tuple[str, str, str, str]] = {
         "Dataset",
         "JSON list of the changes made by re-registrations of this dataset (newest last)",
     ),
+    "mxicat_integrations": (
+        NO_UNITS,
+        "STRING",
+        "Dataset",
+        "JSON list of the ISPyB integrations (dataCollectionId and refined values) merged in a result",
+    ),
     "mxicat_software": (
         NO_UNITS,
         "STRING",

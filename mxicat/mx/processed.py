@@ -9,7 +9,9 @@ Provenance is stored the way ICAT models it:
   so tools that only know pyicat-plus conventions still see the link.
 
 Inputs may be given as dataset ids, names, or raw directory paths (``Dataset.location``, or the location of
-one of its datafiles), as pyicat-plus does. Metadata may be given as canonical values, as an ISPyB-style
+one of its datafiles), as pyicat-plus does; for an ISPyB dict without explicit inputs they are the raw
+datasets whose ``data_collection_id`` matches each integration's ``dataCollectionId`` (1 scaling : N
+integrations). Per-integration values are kept as JSON in ``mxicat_integrations``. Metadata may be given as canonical values, as an ISPyB-style
 integration/scaling dict (:mod:`mxicat.mx.ispyb`), or as an mmCIF file
 (:func:`mxicat.harvest.mmcif.import_mmcif`). The full ``_software`` list is kept in ``mxicat_software``.
 """
@@ -22,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mxicat.errors import BadParameterError
+from mxicat.errors import BadParameterError, NoSuchObjectFoundError
 from mxicat.mx import jpql
 from mxicat.mx.collections import (
     DatasetSpec,
@@ -40,17 +42,25 @@ if TYPE_CHECKING:
 UNKNOWN_VERSION = "unknown"
 
 
-def _from_ispyb(ispyb: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(canonical-ish metadata, software rows) from an ISPyB-style dict via :mod:`mxicat.mx.ispyb`."""
-    from mxicat.mx import ispyb as ispyb_module
-
-    converter = getattr(ispyb_module, "from_ispyb", None) or getattr(ispyb_module, "import_ispyb")
-    result = converter(ispyb)
-    if isinstance(result, Mapping):
-        return dict(result), []
-    metadata = dict(getattr(result, "metadata", {}))
-    software = [dict(s) for s in getattr(result, "software", []) or []]
-    return metadata, software
+def _inputs_from_ispyb(mx: MxCatalogue, collection_ids: Sequence[Any]) -> list[int]:
+    """Raw datasets whose ``data_collection_id`` (``MX_dataCollectionId``) is one of the ISPyB ids."""
+    if not collection_ids:
+        return []
+    resolved = mx.ontology.resolve("data_collection_id")
+    if resolved is None:
+        return []
+    rows = mx.session.search(
+        "SELECT DISTINCT p.dataset.id, p.stringValue FROM DatasetParameter p JOIN p.type pt "
+        f"WHERE pt.name = {jpql.string(resolved.icat_name)} "
+        f"AND p.stringValue IN {jpql.strings([str(c) for c in collection_ids])}")
+    by_collection: dict[str, list[int]] = {}
+    for dataset_id, collection in rows:
+        by_collection.setdefault(str(collection), []).append(int(dataset_id))
+    missing = [str(c) for c in collection_ids if str(c) not in by_collection]
+    if missing:
+        raise NoSuchObjectFoundError(
+            f"no visible raw dataset with data_collection_id {', '.join(missing)} (ISPyB integrations)")
+    return [i for c in collection_ids for i in by_collection[str(c)]]
 
 
 def _input_records(mx: MxCatalogue, inputs: Sequence[DatasetRef]) -> list[dict[str, Any]]:
@@ -99,8 +109,6 @@ def register_processed(
         BadParameterError: no inputs, no metadata, or no program.
         NoSuchObjectFoundError: an input cannot be found.
     """
-    if not inputs:
-        raise BadParameterError("a processed dataset needs at least one input dataset")
     metadata: dict[str, Any] = {}
     software: list[dict[str, Any]] = []
     mmcif_technique: str | None = None
@@ -115,10 +123,22 @@ def register_processed(
         software.extend(dict(s) for s in result.software)
         mmcif_technique = result.technique
         warnings.extend(result.warnings)
+    integrations: list[dict[str, Any]] = []
     if ispyb is not None:
-        ispyb_values, ispyb_software = _from_ispyb(ispyb)
-        metadata.update(ispyb_values)
-        software.extend(ispyb_software)
+        from mxicat.mx.ispyb import from_ispyb
+
+        scaling = from_ispyb(ispyb, units=units, ontology=mx.ontology)
+        metadata.update(scaling.metadata)
+        for key, value in scaling.unmapped.items():
+            metadata.setdefault(key, value)
+        software.extend(dict(s) for s in scaling.software)
+        warnings.extend(scaling.warnings)
+        integrations = [{"data_collection_id": i.data_collection_id, **i.metadata}
+                        for i in scaling.integrations]
+        if not inputs:
+            inputs = _inputs_from_ispyb(mx, scaling.data_collection_ids)
+    if not inputs:
+        raise BadParameterError("a processed dataset needs at least one input dataset")
     if values:
         metadata.update(values)
     if not metadata:
@@ -140,6 +160,12 @@ def register_processed(
         canonical.setdefault("software_version", version)
     if software:
         unverified["mxicat_software"] = json.dumps(software, separators=(",", ":"))
+    if integrations:
+        text = json.dumps(integrations, separators=(",", ":"), default=str)
+        if len(text) > 4000:  # ICAT string limit: keep the links, drop the refined values
+            text = json.dumps([{"data_collection_id": i["data_collection_id"]} for i in integrations],
+                              default=str)[:4000]
+        unverified["mxicat_integrations"] = text
     where = os.path.normpath(os.fspath(location)) if location else None
     spec = DatasetSpec(
         investigation_id=investigation_id,
