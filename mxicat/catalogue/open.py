@@ -43,9 +43,17 @@ def is_remote_url(url: str) -> bool:
 def split_credentials(
     credentials: Mapping[str, Any] | None, settings: Settings | None
 ) -> tuple[str, dict[str, str]] | None:
-    """``(plugin, {key: value})`` from explicit credentials, else from settings; ``None`` if neither."""
+    """``(plugin, {key: value})`` from explicit credentials, else from settings; ``None`` if neither.
+
+    Explicit credentials without a ``username`` take the settings' user name (and its password when none
+    is given either), so ``credentials={"password": ...}`` works with ``MXICAT_USERNAME``.
+    """
     if credentials:
         creds = {str(k): str(v) for k, v in credentials.items() if v is not None}
+        if "username" not in creds and settings is not None and settings.username:
+            creds["username"] = settings.username
+            if "password" not in creds and settings.password is not None:
+                creds["password"] = settings.password.get_secret_value()
         plugin = creds.pop("plugin", None) or (settings.plugin if settings is not None else None)
         if not plugin:
             raise BadParameterError("credentials need a 'plugin' (authenticator mnemonic, e.g. 'db')")

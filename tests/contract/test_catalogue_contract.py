@@ -259,3 +259,35 @@ def test_error_codes(root: Catalogue, world: World) -> None:
         root.search("SELECT ds FROM Datasetx ds")
     with pytest.raises(BadParameterError):
         root.search("SELECT ds FROM Dataset ds WHERE")
+
+
+# ------------------------------------------------------------------------------------- values, access
+
+
+def test_values_quotes_and_parameter_types_round_trip(root: Catalogue, world: World) -> None:
+    text_type = root.create({"ParameterType": {"name": f"note-{world.tag}", "units": "N/A", "valueType": "STRING",
+                                               "facility": {"id": world.facility}}})
+    when_type = root.create({"ParameterType": {"name": f"when-{world.tag}", "units": "N/A",
+                                               "valueType": "DATE_AND_TIME", "facility": {"id": world.facility}}})
+    when = datetime(2024, 5, 1, 23, 59, 59, 999000, tzinfo=CEST)
+    name = "it's ü \"quoted\" & more"
+    ds_id = root.create(dataset(world, name, parameters=[
+        {"type": {"id": text_type}, "stringValue": "2024-05-01T10:00:00.000Z"},  # looks like a date, is text
+        {"type": {"id": when_type}, "dateTimeValue": when},
+    ]))
+    (found,) = root.search(
+        "SELECT ds.id FROM Dataset ds WHERE ds.name = 'it''s ü \"quoted\" & more' "
+        f"AND ds.investigation.id = {world.investigation}"
+    )
+    assert found == ds_id
+    params = root.get("Dataset ds INCLUDE ds.parameters.type", ds_id)["Dataset"]["parameters"]
+    by_type = {p["type"]["valueType"]: p for p in params}
+    assert by_type["STRING"]["stringValue"] == "2024-05-01T10:00:00.000Z"
+    assert by_type["DATE_AND_TIME"]["dateTimeValue"] == when
+    assert root.get("Dataset", ds_id)["Dataset"]["name"] == name
+
+
+def test_read_access(backend: Backend, root: Catalogue, world: World) -> None:
+    assert root.is_access_allowed({"Investigation": {"id": world.investigation}}, "READ") is True
+    with backend.login("jdoe") as jdoe:
+        assert jdoe.is_access_allowed({"Investigation": {"id": world.investigation}}, "READ") is False
