@@ -317,6 +317,9 @@ class _BlockReader:
                         self.read_row({k: v for k, v in row.items() if k not in wavelength_items},
                                       collection, sources=sources)
             self.read_wavelengths(diffrn_id, len(ids), tables, collection, sources)
+            for row in tables["_diffrn_source"]:
+                if (_diffrn_of(row, "_diffrn_source") or "1") == diffrn_id:
+                    self.read_source_type(row, collection, sources)
             if not collection:
                 continue
             self.result.collections.append(collection)
@@ -328,6 +331,22 @@ class _BlockReader:
             _Rows(self.block, "_pdbx_serial_crystallography_data_reduction"))
         if serial_flag or serial_tables:
             self.result.technique = "SSX"
+
+    def read_source_type(self, row: dict[str, str], collection: dict[str, Any], sources: dict[str, str]) -> None:
+        """Site and beamline from the deposition spelling ``_diffrn_source.type`` (``SLAC LCLS BEAMLINE CXI``,
+        ``DIAMOND BEAMLINE I03``) when the file lacks ``pdbx_synchrotron_site`` / ``_beamline``."""
+        item = "_diffrn_source.type"
+        text = _text(row.get(item))
+        if not text or self.term_for(item) is not None or " BEAMLINE " not in text.upper():
+            return
+        cut = text.upper().index(" BEAMLINE ")
+        parts = {"_diffrn_source.pdbx_synchrotron_site": text[:cut].strip(),
+                 "_diffrn_source.pdbx_synchrotron_beamline": text[cut + len(" BEAMLINE "):].strip()}
+        for target_item, part in parts.items():
+            found = self.term_for(target_item)
+            if found is None or not part or found[0].key_for(None) in collection:
+                continue
+            self.put(collection, found[0].key_for(None), self.value(found[0], target_item, part), item, sources)
 
     def read_wavelengths(self, diffrn_id: str, n_ids: int, tables: dict[str, _Rows],
                          collection: dict[str, Any], sources: dict[str, str]) -> None:

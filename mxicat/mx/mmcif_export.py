@@ -187,6 +187,11 @@ class _BlockWriter:
                 term, _, item = found
                 category, tag = item.split(".", 1)
                 per_category.setdefault(category, {})[tag] = self.text(term, item, value)
+            source = per_category.get("_diffrn_source", {})
+            if "type" not in source and {"pdbx_synchrotron_site", "pdbx_synchrotron_beamline"} <= source.keys():
+                # the deposition spelling of the source, e.g. 'DIAMOND BEAMLINE I03'
+                site, beamline = source["pdbx_synchrotron_site"], source["pdbx_synchrotron_beamline"]
+                source["type"] = f"{site.upper()} BEAMLINE {beamline}"
             diffrn = per_category.setdefault("_diffrn", {})
             diffrn.update({"id": diffrn_id, "crystal_id": "1"})
             if self.serial:
@@ -243,11 +248,20 @@ class _BlockWriter:
         for category in ("_symmetry", "_cell", "_exptl"):
             if category in per_category or category == "_exptl":
                 self.add(category, {"entry_id": self.name, **per_category.pop(category, {})})
-        self.rows["_exptl"][0].setdefault("method", "X-RAY DIFFRACTION")
+        self.rows["_exptl"][0].setdefault("method", self._method())
         self.add("_exptl_crystal", {"id": "1", **per_category.pop("_exptl_crystal", {})})
         reduction = per_category.pop(f"{_SERIAL}_data_reduction", None)
         if reduction:
             self.add(f"{_SERIAL}_data_reduction", {"diffrn_id": "1", **reduction})
+
+    def _method(self) -> str:
+        """``_exptl.method`` from the probe written in ``_diffrn_radiation.pdbx_scattering_type``."""
+        probes = {row.get("pdbx_scattering_type") for row in self.rows.get("_diffrn_radiation", [])}
+        if "electron" in probes:
+            return "ELECTRON CRYSTALLOGRAPHY"
+        if "neutron" in probes:
+            return "NEUTRON DIFFRACTION"
+        return "X-RAY DIFFRACTION"
 
     def software(self, software: Iterable[Mapping[str, Any]]) -> None:
         for ordinal, entry in enumerate(software, start=1):

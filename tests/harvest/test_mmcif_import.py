@@ -407,3 +407,11 @@ def test_the_one_block_with_statistics_is_chosen():
         name="stats", rmerge="0.05", cc="0.9")
     assert [r.block for r in import_mmcif_blocks(text)] == ["meta", "stats"]
     assert import_mmcif(text).block == "stats"
+
+
+def test_site_and_beamline_from_the_deposition_source_type(shared):
+    result = import_mmcif(shared.file("mmcif", "pdb_6m9t_xfel_excerpt", "xfel_example_20200124.cif"))
+    assert (result.metadata["facility"], result.metadata["beamline"]) == ("SLAC LCLS", "CXI")
+    assert result.sources["beamline"] == "_diffrn_source.type"
+    explicit = import_mmcif(shared.file("mmcif", "pdb_5i55", "5i55.cif"))
+    assert explicit.sources["beamline"] == "_diffrn_source.pdbx_synchrotron_beamline"

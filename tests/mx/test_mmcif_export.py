@@ -10,7 +10,6 @@ from pathlib import Path
 
 import gemmi
 import pytest
-from conftest import SHARED_TESTDATA
 
 from mxicat.errors import BadParameterError, OntologyTermWarning
 from mxicat.harvest.mmcif import import_mmcif, import_mmcif_blocks
@@ -19,6 +18,7 @@ from mxicat.mx.mmcif_export import ExportRecord, export_mmcif
 
 approx = pytest.approx
 
+SHARED_TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"  # as tests/conftest.py
 MMCIF_FILES = sorted(str(p.relative_to(SHARED_TESTDATA)) for p in (SHARED_TESTDATA / "mmcif").glob("*/*.cif"))
 DICTIONARIES = ("xfel-extensions-v3.dic", "xfel2-extension.dic", "diffrn-data-set-extension-v2.dic")
 
@@ -199,3 +199,10 @@ def test_values_as_catalogue_strings_are_parsed():
     assert block.find_value("_diffrn_radiation_wavelength.wavelength") == "0.9763"
     assert block.find_value("_diffrn_detector.pdbx_collection_date") == "2024-05-01:09:30"
     assert block.find_value("_reflns.number_obs") == "41234"
+
+
+def test_source_type_and_method_follow_deposition_conventions():
+    record = ExportRecord(raw=[{"facility": "Diamond", "beamline": "I03", "source_probe": "electron"}])
+    block = gemmi.cif.read_string(export_mmcif(record)).sole_block()
+    assert gemmi.cif.as_string(block.find_value("_diffrn_source.type")) == "DIAMOND BEAMLINE I03"
+    assert gemmi.cif.as_string(block.find_value("_exptl.method")) == "ELECTRON CRYSTALLOGRAPHY"
