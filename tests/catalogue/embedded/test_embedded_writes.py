@@ -1,0 +1,213 @@
+"""ICAT write semantics of the embedded store, on a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mxicat.catalogue.base import Catalogue
+from mxicat.catalogue.embedded.migrations import SCHEMA_VERSION
+from mxicat.catalogue.embedded.store import EmbeddedStore
+from mxicat.errors import (
+    BadParameterError,
+    ConfigurationError,
+    InsufficientPrivilegesError,
+    NoSuchObjectFoundError,
+    ObjectAlreadyExistsError,
+    ValidationError,
+)
+
+
+def _dataset(base: dict[str, int], name: str, **extra: object) -> dict[str, object]:
+    return {"Dataset": {"name": name, "investigation": {"id": base["inv"]}, "type": {"id": base["dtype"]},
+                        **extra}}
+
+
+def test_catalogue_protocol_and_meta_fields(cat, base) -> None:
+    assert isinstance(cat, Catalogue) and cat.kind == "embedded" and cat.user_name == "simple/root"
+    (ds,) = cat.search("SELECT d FROM Facility d")
+    f = ds["Facility"]
+    assert f["createId"] == f["modId"] == "simple/root"
+    assert abs((datetime.now(UTC) - f["createTime"]).total_seconds()) < 60
+    assert f["instruments"] == [] and f["fullName"] == "European Synchrotron" and "url" not in f
+
+
+def test_create_nested_tree_and_get_with_include(cat, base) -> None:
+    did = cat.create(_dataset(base, "d1", startDate="2024-05-01T12:00:00.000+02:00", parameters=[
+        {"type": {"id": base["wavelength"]}, "numericValue": 0.97},
+        {"type": {"id": base["detector"]}, "stringValue": "EIGER"}],
+        datafiles=[{"name": "a.h5", "fileSize": 100, "parameters": [
+            {"type": {"id": base["comment"]}, "stringValue": "first"}]}]))
+    got = cat.get("Dataset ds INCLUDE ds.parameters, ds.datafiles.parameters, ds.investigation", did)["Dataset"]
+    assert got["startDate"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    assert {str(p.get("numericValue", p.get("stringValue"))) for p in got["parameters"]} == {"0.97", "EIGER"}
+    assert got["datafiles"][0]["parameters"][0]["stringValue"] == "first"
+    assert got["investigation"]["name"] == "mx1234"
+    assert cat.get("Dataset INCLUDE 1", did)["Dataset"]["type"]["name"] == "raw"
+
+
+def test_create_many_all_or_nothing_with_offset(cat, base) -> None:
+    cat.create(_dataset(base, "taken"))
+    with pytest.raises(ObjectAlreadyExistsError) as err:
+        cat.create_many([_dataset(base, "n1"), _dataset(base, "n2"), _dataset(base, "taken")])
+    assert err.value.offset == 2 and "Dataset" in str(err.value)
+    with pytest.raises(ObjectAlreadyExistsError) as err:  # duplicate inside the batch
+        cat.create_many([_dataset(base, "n1"), _dataset(base, "n1")])
+    assert err.value.offset == 1
+    with pytest.raises(NoSuchObjectFoundError, match="Investigation\\[id:999\\]") as err:
+        cat.create_many([_dataset(base, "n1"),
+                         {"Dataset": {"name": "n3", "investigation": {"id": 999}, "type": {"id": base["dtype"]}}}])
+    assert err.value.offset == 1
+    assert cat.search("SELECT d.name FROM Dataset d") == ["taken"]
+    ids = cat.create_many([_dataset(base, "n1"), _dataset(base, "n2")])
+    assert len(ids) == 2 and ids[1] > ids[0]
+
+
+@pytest.mark.parametrize(("obj", "error", "text"), [
+    ({"Dataset": {"name": "x", "type": {"id": 1}}}, ValidationError, "investigation cannot be null"),
+    ({"Nonsense": {"name": "x"}}, BadParameterError, "Nonsense"),
+    ({"Facility": {"name": "x", "colour": "red"}}, BadParameterError, "Field colour not found in Facility"),
+    ({"Facility": {"name": "x", "daysUntilRelease": "soon"}}, BadParameterError, "integer"),
+    ({"FacilityCycle": {"name": "c", "facility": {"id": 1}, "startDate": "yesterday"}}, BadParameterError,
+     "Badly formatted date"),
+    ({"Facility": {"name": "x" * 300}}, ValidationError, "longer than 255"),
+    ({"Facility": {"id": 77, "name": "x"}}, BadParameterError, "must not carry an id"),
+    ({"Study": {"name": "s", "status": "DONE"}}, BadParameterError, "status"),
+    ({"Dataset": {"name": "x", "investigation": 1}}, BadParameterError, "reference"),
+])
+def test_create_errors(cat, base, obj, error, text) -> None:
+    with pytest.raises(error, match=text):
+        cat.create(obj)
+
+
+def test_enforced_parameter_types(cat, base) -> None:
+    did = cat.create(_dataset(base, "d1"))
+    wl, det = base["wavelength"], base["detector"]
+    with pytest.raises(ValidationError, match="outside the range"):
+        cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": wl}, "numericValue": 3.0}})
+    with pytest.raises(ValidationError, match="permissible"):
+        cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": det}, "stringValue": "MAR"}})
+    with pytest.raises(ValidationError, match="type cannot be null"):
+        cat.create({"DatasetParameter": {"dataset": {"id": did}, "numericValue": 1.0}})
+    pid = cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": wl}, "numericValue": 1.0}})
+    with pytest.raises(ValidationError, match="outside the range"):
+        cat.update({"DatasetParameter": {"id": pid, "numericValue": 0.1}})
+    with pytest.raises(ObjectAlreadyExistsError):  # one value per type per parent
+        cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": wl}, "numericValue": 1.1}})
+    # not enforced: anything goes, even the "wrong" value column (ICAT does not check valueType)
+    cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": base["comment"]}, "numericValue": 9}})
+
+
+def test_file_size_and_count_kept_current(cat, base) -> None:
+    did = cat.create(_dataset(base, "d1", datafiles=[{"name": "a", "fileSize": 10}, {"name": "b", "fileSize": 5}]))
+    d2 = cat.create(_dataset(base, "d2"))
+    sizes = "SELECT x.fileSize, x.fileCount FROM {} x WHERE x.id = {}"
+    assert cat.search(sizes.format("Dataset", did)) == [[15, 2]]
+    assert cat.search(sizes.format("Investigation", base["inv"])) == [[15, 2]]
+    (fid,) = cat.search(f"SELECT f.id FROM Datafile f WHERE f.name = 'b'")
+    cat.update({"Datafile": {"id": fid, "fileSize": 50}})
+    assert cat.search(sizes.format("Dataset", did)) == [[60, 2]]
+    cat.update({"Datafile": {"id": fid, "dataset": {"id": d2}}})
+    assert cat.search(sizes.format("Dataset", did)) == [[10, 1]]
+    assert cat.search(sizes.format("Dataset", d2)) == [[50, 1]]
+    assert cat.search(sizes.format("Investigation", base["inv"])) == [[60, 2]]
+    cat.delete([{"Dataset": {"id": d2}}])
+    assert cat.search(sizes.format("Investigation", base["inv"])) == [[10, 1]]
+    cat.create({"Datafile": {"name": "c", "fileSize": 1, "dataset": {"id": did}}})
+    assert cat.search(sizes.format("Investigation", base["inv"])) == [[11, 2]]
+
+
+def test_update_given_fields_only(cat, base) -> None:
+    did = cat.create(_dataset(base, "d1", description="old", location="/data/d1"))
+    before = cat.get("Dataset", did)["Dataset"]
+    cat.update({"Dataset": {"id": did, "description": None, "complete": True}})
+    after = cat.get("Dataset", did)["Dataset"]
+    assert "description" not in after and after["complete"] is True and after["location"] == "/data/d1"
+    assert after["modTime"] >= before["modTime"] and after["createTime"] == before["createTime"]
+    with pytest.raises(ValidationError, match="name cannot be null"):
+        cat.update({"Dataset": {"id": did, "name": None}})
+    with pytest.raises(NoSuchObjectFoundError):
+        cat.update({"Dataset": {"id": 4242, "name": "x"}})
+    # REST write: objects with id are updated, nested children without id created
+    ids = cat.write([{"Dataset": {"id": did, "datafiles": [{"name": "new.h5"}]}}, _dataset(base, "d2")])
+    assert ids[0] == did and cat.search(f"SELECT COUNT(f) FROM Datafile f WHERE f.dataset.id = {did}") == [1]
+
+
+def test_delete_cascades_through_collections(cat, base) -> None:
+    cat.create(_dataset(base, "d1", parameters=[{"type": {"id": base["comment"]}, "stringValue": "x"}],
+                        datafiles=[{"name": "a", "parameters": [{"type": {"id": base["comment"]}, "stringValue": "y"}]}]))
+    cat.delete([{"Investigation": {"id": base["inv"]}}])
+    for name in ("Investigation", "Dataset", "Datafile", "DatasetParameter", "DatafileParameter"):
+        assert cat.search(f"SELECT COUNT(x) FROM {name} x") == [0]
+    with pytest.raises(NoSuchObjectFoundError):
+        cat.delete([{"Investigation": {"id": base["inv"]}}])
+    cat.delete([{"ParameterType": {"id": base["detector"]}}])  # cascades to its PermissibleStringValues
+    assert cat.search("SELECT COUNT(p) FROM PermissibleStringValue p") == [0]
+
+
+def test_ids_never_reused(cat, base) -> None:
+    a = cat.create(_dataset(base, "a"))
+    cat.delete([{"Dataset": {"id": a}}])
+    assert cat.create(_dataset(base, "b")) > a
+
+
+def test_get_errors_and_max_entities(store, cat, base) -> None:
+    with pytest.raises(NoSuchObjectFoundError):
+        cat.get("Dataset", 999)
+    with pytest.raises(BadParameterError):
+        cat.get("Dataset INCLUDE ds.datafiles", 1)
+    cat.create_many([_dataset(base, f"d{i:03d}") for i in range(60)])  # store fixture: max_entities=50
+    with pytest.raises(ValidationError, match="more than 50"):
+        cat.search("SELECT d FROM Dataset d")
+    assert cat.search("SELECT COUNT(d) FROM Dataset d") == [60]
+    assert len(list(cat.search_chunked("SELECT d.name FROM Dataset d ORDER BY d.name", chunk=25))) == 60
+
+
+def test_impersonation_uses_the_authorizer(store, cat, base) -> None:
+    jdoe = store.as_user("db/jdoe")
+    assert jdoe.search("SELECT COUNT(d) FROM Dataset d") == [0]
+    with pytest.raises(InsufficientPrivilegesError):
+        jdoe.create(_dataset(base, "sneaky"))
+    assert cat.search("SELECT COUNT(d) FROM Dataset d") == [0]
+    with pytest.raises(InsufficientPrivilegesError):
+        jdoe.get("Investigation", base["inv"])
+    assert cat.is_access_allowed({"Investigation": {"id": base["inv"]}}, "DELETE")
+    assert not jdoe.is_access_allowed({"Investigation": {"id": base["inv"]}}, "READ")
+    assert cat.is_access_allowed(_dataset(base, "x"), "CREATE")
+    assert cat.search("SELECT COUNT(d) FROM Dataset d") == [0]  # CREATE check rolled back
+
+
+def test_rules_are_validated_on_store(cat) -> None:
+    cat.create({"Rule": {"crudFlags": " cr ", "what": "SELECT d FROM Dataset d WHERE d.complete = FALSE"}})
+    (rule,) = cat.search("SELECT r FROM Rule r")
+    assert rule["Rule"]["crudFlags"] == "CR"
+    with pytest.raises(BadParameterError):
+        cat.create({"Rule": {"crudFlags": "X", "what": "Dataset"}})
+
+
+def test_schema_version_errors(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    EmbeddedStore(path, create=True).close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO MXICAT_MIGRATIONS VALUES (?, 'future', '2030-01-01 00:00:00')", (SCHEMA_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(ConfigurationError, match="newer than this mxicat"):
+        EmbeddedStore(path)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.close()
+    with pytest.raises(ConfigurationError, match="not an mxicat catalogue"):
+        EmbeddedStore(other)
+    with pytest.raises(BadParameterError, match="mxicat init"):
+        EmbeddedStore(tmp_path / "missing.db")
+
+
+def test_file_is_wal_with_foreign_keys(store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
