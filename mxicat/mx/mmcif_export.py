@@ -177,11 +177,13 @@ class _BlockWriter:
             diffrn_id = str(index)
             per_category: dict[str, dict[str, str]] = {}
             for key, value in collection.items():
-                if value is None or (resolved := self.ont.resolve(key)) is None:
+                if value is None:
                     continue
-                if key == resolved.term.key_for(None) and _WAVELENGTH_ITEM in resolved.term.mmcif:
+                resolved = self.ont.resolve(key)
+                if resolved is not None and key == resolved.term.key_for(None) and \
+                        _WAVELENGTH_ITEM in resolved.term.mmcif:
                     continue  # written below with the wavelength rows
-                found = self.item_for(key, _COLLECTION_CATEGORIES)
+                found = self.item_for(key, _COLLECTION_CATEGORIES)  # warns about unknown keys
                 if found is None:
                     continue
                 term, _, item = found

@@ -166,8 +166,10 @@ def test_collection_keys_in_processed_are_used_when_there_is_no_raw():
 def test_unknown_key_warns_and_unwritable_value_raises():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        export_mmcif(ExportRecord(processed={"no_such_term": 1, "resolution_high": 2.0}))
-    assert any(issubclass(w.category, OntologyTermWarning) and "no_such_term" in str(w.message) for w in caught)
+        export_mmcif(ExportRecord(raw=[{"beamline": "I04", "odd_raw_key": 2}],
+                                  processed={"no_such_term": 1, "resolution_high": 2.0}))
+    for key in ("no_such_term", "odd_raw_key"):
+        assert any(issubclass(w.category, OntologyTermWarning) and key in str(w.message) for w in caught)
     with pytest.raises(BadParameterError, match="resolution_high"):
         export_mmcif(ExportRecord(processed={"resolution_high": "high"}))
     with pytest.raises(BadParameterError, match="software entry 1 has no name"):
