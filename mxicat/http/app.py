@@ -6,8 +6,9 @@ for :class:`~mxicat.errors.MxicatError` (ICAT's body ``{"code","message","offset
 ``http_status``) and one last-resort handler (logs the traceback, answers a generic 500 in the same shape,
 revealing nothing). CORS comes from ``settings.cors_origins``.
 
-``app.state`` holds ``settings`` and ``icat_backend`` (the served catalogue, see
-:mod:`mxicat.http.backend`), both per app, so tests can build one app per fixture.
+``app.state`` holds ``settings`` and ``icat_backend`` (the served embedded catalogue with its sessions,
+:class:`mxicat.http.backend.EmbeddedIcatBackend`; ``None`` when ``settings.catalogue`` is a remote ICAT),
+both per app, so tests can build one app per fixture. Routes reach them through ``request.app.state``.
 """
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ logger = logging.getLogger(__name__)
 def routers(settings: Settings) -> list[APIRouter]:
     """Every router of the service, in order. Add new ones here (explicit list, style rule 8).
 
-    The ICAT REST router ends with a catch-all for ``/icat/{path}`` (NOT_IMPLEMENTED), so routers with
-    other prefixes may come before or after it.
+    The ICAT REST router (``/icat/...``) is served only for an embedded catalogue: in front of a real ICAT
+    (``icat+https://`` catalogue URL) clients talk to that ICAT directly. It ends with a catch-all for
+    ``/icat/{path}`` (NOT_IMPLEMENTED), so routers with other prefixes may come before or after it.
     """
+    from mxicat.catalogue.open import is_remote_url
     from mxicat.http import icat_rest
 
-    return [
-        icat_rest.router,  # /icat/... ICAT REST API over the embedded catalogue
-    ]
+    found: list[APIRouter] = []
+    if not is_remote_url(settings.catalogue):
+        found.append(icat_rest.router)  # /icat/... ICAT REST API over the embedded catalogue
+    return found
 
 
 async def _mxicat_error(request: Request, exc: Exception) -> JSONResponse:
@@ -62,7 +66,8 @@ def create_app(settings: Settings | None = None, *, icat_backend: IcatBackend | 
 
     Args:
         settings: configuration; its ``catalogue`` is the catalogue served.
-        icat_backend: the served catalogue; by default opened from ``settings`` on first use.
+        icat_backend: the served embedded catalogue; by default opened from ``settings.catalogue`` (none
+            for a remote ICAT URL).
     """
     if settings is None:
         from mxicat.settings import Settings
@@ -85,9 +90,11 @@ def create_app(settings: Settings | None = None, *, icat_backend: IcatBackend | 
     )
     app.state.settings = settings
     if icat_backend is None:
+        from mxicat.catalogue.open import is_remote_url
         from mxicat.http.backend import EmbeddedIcatBackend
 
-        icat_backend = EmbeddedIcatBackend.from_settings(settings)
+        if not is_remote_url(settings.catalogue):
+            icat_backend = EmbeddedIcatBackend.from_settings(settings)
     app.state.icat_backend = icat_backend
     for router in routers(settings):
         app.include_router(router)

@@ -202,3 +202,10 @@ def test_apps_are_independent(tmp_path: Path, settings: Settings) -> None:
     with TestClient(create_app(settings)) as a, TestClient(create_app(other)) as b:
         assert a.get("/icat/properties").json()["maxEntities"] == 50
         assert b.get("/icat/properties").json()["maxEntities"] == 7
+
+
+def test_in_front_of_a_remote_icat_no_icat_routes_are_served(settings: Settings) -> None:
+    remote = settings.model_copy(update={"catalogue": "icat+https://icat.example.org"})
+    app = create_app(remote)  # opens nothing: the ICAT is reached by the routes that need it
+    assert app.state.icat_backend is None
+    assert not [r for r in app.routes if getattr(r, "path", "").startswith("/icat")]
