@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def list_cmd(ctx: click.Context, technique: str | None, record: str | None, fmt:
         return
     rows = [[t.name, t.type, t.unit, _icat_label(t), t.record, ",".join(t.techniques)] for t in terms]
     columns = ["name", "type", "unit", "ICAT name", "record", "techniques"]
-    if click.get_text_stream("stdout").isatty():
+    if sys.stdout.isatty():
         echo_table(columns, rows, title=f"{len(terms)} terms")
     else:  # piped: full names, one tab-separated line per term (rich would truncate to 80 columns)
         for row in [columns, *rows]:
