@@ -13,7 +13,8 @@ Credentials are ``{"plugin": "db", "username": ..., "password": ...}`` (any furt
 authenticator); without them the settings' ``plugin``/``username``/``password`` are used. An embedded file
 opened without credentials is opened as its administrator (the first root user name): whoever can open
 the file owns it anyway. With credentials, an embedded catalogue performs a real login through its
-sessions and authenticators, so the session sees exactly what that user may see.
+sessions and authenticators, so the session sees exactly what that user may see (without ``settings``
+only the file's own ``db`` users exist; the ``simple`` authenticator needs ``settings.auth_file``).
 
 The remote path imports only ``requests`` (no FastAPI, pydantic or SQLAlchemy) and does not read settings
 unless asked to, so ``open_catalogue("icat+https://...")`` starts fast.
