@@ -30,16 +30,18 @@ from mxicat.errors import BadParameterError, InsufficientPrivilegesError, Mxicat
 from .dumpkeys import KeyMaker, KeyResolver, sort_key
 from .schema import ENTITIES, INSTANCE_NAMES, TABLES, row_to_entity
 
-#: python-icat ``dumpfile_yaml.entitytypes``: the order in which a chunk's objects are created
+#: python-icat ``dumpfile_yaml.entitytypes``: the order in which a chunk's objects are created, plus the
+#: three types python-icat only ever embeds (investigationFacilityCycle, dataCollectionInvestigation, subject)
 ENTITY_ORDER: tuple[str, ...] = tuple(
     "user grouping userGroup rule publicStep facility instrument instrumentScientist parameterType "
     "permissibleStringValue dataPublicationType investigationType sampleType datasetType datafileFormat "
     "technique facilityCycle application fundingReference investigation investigationParameter keyword "
     "publication shift investigationFunding investigationGroup investigationInstrument investigationUser "
-    "sample sampleParameter dataset datasetParameter datasetInstrument datasetTechnique datafile "
-    "datafileParameter dataCollection dataCollectionParameter dataCollectionDataset dataCollectionDatafile "
-    "dataPublication dataPublicationDate dataPublicationFunding dataPublicationUser affiliation relatedItem "
-    "study studyInvestigation relatedDatafile job".split())
+    "investigationFacilityCycle sample sampleParameter dataset datasetParameter datasetInstrument "
+    "datasetTechnique datafile datafileParameter dataCollection dataCollectionParameter dataCollectionDataset "
+    "dataCollectionDatafile dataCollectionInvestigation dataPublication dataPublicationDate "
+    "dataPublicationFunding dataPublicationUser affiliation relatedItem subject study studyInvestigation "
+    "relatedDatafile job".split())
 
 #: names older dumps use (python-icat ``AttrAlias``): (entity, alias) -> field
 ATTR_ALIASES: dict[tuple[str, str], str] = {

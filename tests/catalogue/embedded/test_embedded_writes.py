@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from embedded_fixtures import base, cat, store  # noqa: F401
+
 from mxicat.catalogue.base import Catalogue
 from mxicat.catalogue.embedded.migrations import SCHEMA_VERSION
 from mxicat.catalogue.embedded.store import EmbeddedStore

@@ -1,4 +1,4 @@
-"""Fixtures for the embedded catalogue tests: a real SQLite file per test, a small facility."""
+"""Fixtures for the embedded catalogue tests (imported by the test modules): a real SQLite file, a small facility."""
 
 from __future__ import annotations
 
