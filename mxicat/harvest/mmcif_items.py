@@ -198,6 +198,7 @@ RESULT_CATEGORIES: Final[tuple[str, ...]] = (
     "_exptl",
     "_exptl_crystal",
     "_pdbx_serial_crystallography_data_reduction",
+    "_pdbx_diffrn_scan",  # v5_next (DIALS): image range and scan angles; one row per sweep
 )
 
 #: ``_software.classification`` values that describe data processing (not phasing/refinement/deposition)

@@ -325,6 +325,15 @@ _pdbx_diffrn_merged_cell.cell_angle_beta 90
 _pdbx_diffrn_merged_cell.cell_angle_gamma 90
 _pdbx_diffrn_symmetry.data_section_id ds-merge-1
 _pdbx_diffrn_symmetry.space_group_name_H-M 'P 41 21 2'
+loop_
+_pdbx_diffrn_scan.scan_id
+_pdbx_diffrn_scan.crystal_id
+_pdbx_diffrn_scan.image_id_begin
+_pdbx_diffrn_scan.image_id_end
+_pdbx_diffrn_scan.scan_angle_begin
+_pdbx_diffrn_scan.scan_angle_end
+1 1 1 3600 0.0 360.0
+2 1 1 900 10.0 100.0
 """
     result = import_mmcif(text)
     m = result.metadata
@@ -338,6 +347,9 @@ _pdbx_diffrn_symmetry.space_group_name_H-M 'P 41 21 2'
     assert m["resolution_high_inner"] == approx(4.0)
     assert (m["space_group"], m["cell_a"], m["cell_c"]) == ("P 41 21 2", approx(57.8), approx(150.0))
     assert result.sources["r_merge"] == "_pdbx_diffrn_merge_stat.Rmerge_all"
+    scan = {k: v for k, v in result.sources.items() if v.startswith("_pdbx_diffrn_scan.")}
+    assert sorted(m[k] for k in scan) == approx([0.0, 1, 360.0, 3600])  # the first sweep
+    assert any("_pdbx_diffrn_scan: 2 rows" in w for w in result.warnings)
 
 
 def test_reflns_wins_over_v5_next_when_both_present():
