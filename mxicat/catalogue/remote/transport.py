@@ -126,7 +126,16 @@ class Transport:
         url = f"{self.base_url}/icat/{path}"
         self.requests_sent += 1
         try:
-            resp = self._http.request(method, url, params=params, data=form, timeout=self._timeout)
+            # verify/cert per request: a session-level setting would lose against REQUESTS_CA_BUNDLE
+            resp = self._http.request(
+                method,
+                url,
+                params=params,
+                data=form,
+                timeout=self._timeout,
+                verify=self.options.verify,
+                cert=self.options.cert,
+            )
         except requests.exceptions.SSLError as err:
             raise UnavailableError(f"TLS failure talking to {self.base_url}: {err}") from err
         except requests.exceptions.Timeout as err:
