@@ -1,7 +1,10 @@
 """The files of a sweep: the master, the data files its frames live in, other externally linked files.
 
-Targets are found without opening them: ExternalLinks by walking the links of the entry
-(``visititems_links``, no object opened), VDS sources from the virtual dataset's mapping. Each becomes a
+Targets are found without opening them: ExternalLinks from the link tables of the groups where NXmx writers
+put them (the entry, its NXdata groups, the instrument, each NXdetector and its direct subgroups such as
+Dectris ``detectorSpecific`` — a full recursive walk costs more than the whole harvest on a Dectris master
+with its per-module calibration groups), VDS sources from the virtual dataset's mapping; links met while
+reading anywhere else are added too. Each becomes a
 :class:`~mxicat.harvest.result.Datafile` with an existence flag; a missing one also becomes a warning naming
 the link and its target. Existence is checked where HDF5 itself looks: absolute paths as written, relative
 ones beside the master file.
@@ -43,6 +46,16 @@ def _virtual_datasets(entry: NXentry) -> list[h5py.Dataset]:
     return found
 
 
+def _link_groups(walker: Walker, entry: NXentry) -> list[h5py.Group]:
+    groups: list[h5py.Group] = [entry.group] + [d.group for d in entry.data_groups]
+    for instrument in entry.instruments:
+        groups.append(instrument.group)
+        for detector in instrument.detectors:
+            groups.append(detector.group)
+            groups += [g for g, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"]
+    return groups
+
+
 def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], list[str]]:
     """Datafiles of ``entry`` (master first) and one warning per missing link target."""
     master = os.path.abspath(walker.path)
@@ -64,7 +77,7 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
         elif kind == "data" and known["kind"] == "external":
             known["kind"] = "data"
 
-    for link_path, link in walker.external_links(entry.group):
+    for link_path, link in (x for g in _link_groups(walker, entry) for x in walker.external_links(g)):
         resolved = walker.resolve_file(link.filename)
         kind = "data" if _is_data_link(walker, link_path) else "external"
         add(resolved, link.path, kind,

@@ -136,7 +136,7 @@ class SweepBuilder:
             return None
 
         def score(d: NXdetector) -> int:
-            names = set(d.group)
+            names = self.walker.links(d.group)
             return (10 * bool(d.modules) + sum(n in names for n in (
                 "sensor_material", "beam_center_x", "description", "count_time", "x_pixel_size",
                 "detectorSpecific", "distance", "detector_distance")))
@@ -344,7 +344,8 @@ def harvest_file(file: h5py.File, path: str) -> HarvestResult:
     units_of_work: list[tuple[NXentry, NXentry | None]] = []
     layouts: list[str] = []
     for entry in entries:
-        subs = [s for s in entry.subentries if s.definition == "NXmx" or _has_mx_content(s)]
+        subs = [s for s in entry.subentries
+                if s.definition == "NXmx" or (s.definition is None and _has_mx_content(s))]
         if subs:
             units_of_work.extend((s, entry) for s in subs)
             layouts.append(_layout(entry, True))

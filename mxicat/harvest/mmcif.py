@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +198,11 @@ class _BlockReader:
             term = self._by_mmcif(overall) if overall else None
         return (term, shell_item) if term is not None else None
 
+    def _preference(self, item: str) -> int:
+        """Sort key: items the ontology lists first, then the other spellings in :data:`items.SHELL_ITEMS`
+        order, so that when a row holds two spellings of one statistic the first value kept is the preferred."""
+        return 0 if self._by_mmcif(item) is not None else 1 + _SHELL_PREFERENCE.get(item, 0)
+
     def _by_mmcif(self, item: str) -> Term | None:
         try:
             return self.ont.by_mmcif(item)  # type: ignore[no-any-return]
@@ -262,7 +267,7 @@ class _BlockReader:
     def read_row(self, row: dict[str, str], target: dict[str, Any], *, shell: str | None = None,
                  sources: dict[str, str] | None = None) -> None:
         """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``)."""
-        for item in _preferred_order(row):
+        for item in sorted(row, key=self._preference):
             if items.is_key_item(item):
                 continue  # file-local identifiers (``_diffrn.id 1``), never values
             found = self.term_for(item)
@@ -486,11 +491,6 @@ def _overall_of_shell_item(item: str) -> str | None:
 
 _SHELL_PREFERENCE = {shell_item: rank for alternatives in items.SHELL_ITEMS.values()
                      for rank, shell_item in enumerate(alternatives)}
-
-
-def _preferred_order(row: dict[str, str]) -> Iterable[str]:
-    """Items of a row, preferred spellings first (so the first value set for a key is the preferred one)."""
-    return sorted(row, key=lambda item: _SHELL_PREFERENCE.get(item, 0))
 
 
 def _ordinal(row: dict[str, str], item: str) -> float:

@@ -134,7 +134,8 @@ class NXtransformation:
         return NXtransformation(self.walker, target) if target is not None else None
 
     def _companion(self, suffix: str) -> Field | None:
-        obj = self.walker.child(self.dataset.parent, self.name + suffix)
+        parent = self.walker.get(self.path.rsplit("/", 1)[0] or "/")
+        obj = self.walker.child(parent, self.name + suffix) if isinstance(parent, h5py.Group) else None
         if not isinstance(obj, h5py.Dataset):
             return None
         value = read_value(obj)

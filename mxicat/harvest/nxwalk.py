@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import h5py
 import numpy as np
+from h5py import h5a, h5o
 
 #: attribute names under which writers store a field's unit, most common first (nexgen writes ``u``)
 UNIT_ATTRIBUTES: tuple[str, ...] = ("units", "unit", "u", "Units")
@@ -45,11 +45,28 @@ def decode(value: Any) -> str | None:
 
 
 def attr(obj: h5py.HLObject, name: str) -> Any:
-    """Attribute ``name`` of ``obj`` or ``None`` (never raises for odd attribute types)."""
+    """Attribute ``name`` of ``obj`` or ``None`` (never raises for odd attribute types).
+
+    Reads through the low-level API: ``obj.attrs.get`` costs a KeyError for every absent name and a type
+    conversion round trip for present ones, which dominated a harvest's run time.
+    """
+    oid = obj.id
+    key = name.encode()
     try:
-        return obj.attrs.get(name)
-    except (OSError, TypeError, ValueError):
+        if not h5a.exists(oid, key):
+            return None
+        attribute = h5a.open(oid, key)
+        shape = attribute.shape
+        if shape is None:  # empty dataspace
+            return None
+        dtype = attribute.dtype
+        if dtype.kind == "O" or dtype.subdtype is not None:  # vlen strings, arrays of arrays: h5py's way
+            return obj.attrs[name]
+        value = np.zeros(shape, dtype=dtype)
+        attribute.read(value)
+    except (KeyError, OSError, RuntimeError, TypeError, ValueError):
         return None
+    return value[()] if value.ndim == 0 else value
 
 
 def attr_str(obj: h5py.HLObject, name: str) -> str | None:
@@ -93,6 +110,9 @@ class Walker:
         self.path = path
         self.directory = os.path.dirname(os.path.abspath(path))
         self.problems: dict[str, LinkProblem] = {}
+        self._paths: dict[str, h5py.Group | h5py.Dataset | None] = {}
+        self._links: dict[int, tuple[h5py.Group, dict[str, int]]] = {}
+        self._subgroups: dict[int, tuple[h5py.Group, list[tuple[h5py.Group, str | None]]]] = {}
 
     # -- links ----------------------------------------------------------------------------------------------
     def resolve_file(self, filename: str) -> str:
@@ -103,18 +123,40 @@ class Walker:
             return filename
         return os.path.normpath(os.path.join(self.directory, filename))
 
+    def links(self, group: h5py.Group) -> dict[str, int]:
+        """Name → link type (``h5py.h5l.TYPE_*``) of the direct children of ``group``, read once per group
+        from the link table, so absent optional fields cost a dict lookup instead of an HDF5 call."""
+        key = id(group)
+        cached = self._links.get(key)
+        table = cached[1] if cached is not None and cached[0] is group else None
+        if table is None:
+            table = {}
+
+            def visit(name: bytes, info: Any) -> None:
+                table[name.decode("utf-8", errors="replace")] = info.type
+
+            try:
+                group.id.links.iterate(visit, info=True)
+            except (KeyError, OSError, RuntimeError, ValueError):
+                pass
+            self._links[key] = (group, table)  # the group is kept so its id() is not reused
+        return table
+
     def child(self, group: h5py.Group, name: str) -> h5py.Group | h5py.Dataset | None:
         """``group[name]`` or ``None``; a dangling ExternalLink is recorded as a :class:`LinkProblem`."""
-        try:
-            link = group.get(name, getlink=True)
-        except (KeyError, OSError, RuntimeError, ValueError):
-            return None
-        if link is None:
+        kind = self.links(group).get(name)
+        if kind is None:
             return None
         try:
-            return group[name]
+            oid = h5o.open(group.id, name.encode())
+            if isinstance(oid, h5py.h5d.DatasetID):
+                return h5py.Dataset(oid)
+            if isinstance(oid, h5py.h5g.GroupID):
+                return h5py.Group(oid)
+            return None  # a committed datatype
         except (KeyError, OSError, RuntimeError, ValueError):
-            if isinstance(link, h5py.ExternalLink):
+            if kind == h5py.h5l.TYPE_EXTERNAL:
+                link = group.get(name, getlink=True)
                 path = posixpath.join(group.name or "/", name)
                 self.problems.setdefault(
                     path,
@@ -124,32 +166,56 @@ class Walker:
             return None
 
     def get(self, path: str) -> h5py.Group | h5py.Dataset | None:
-        """Object at an absolute path, walking link by link so a dangling link anywhere gives ``None``."""
-        node: Any = self.file
-        for part in path.strip("/").split("/"):
-            if not part:
+        """Object at an absolute path (cached); a dangling link on the way gives ``None`` and is recorded."""
+        if path in self._paths:
+            return self._paths[path]
+        found: Any
+        try:
+            oid = h5o.open(self.file.id, path.encode())
+            found = h5py.Dataset(oid) if isinstance(oid, h5py.h5d.DatasetID) else (
+                h5py.Group(oid) if isinstance(oid, h5py.h5g.GroupID) else None)
+        except (KeyError, OSError, RuntimeError, ValueError):  # walk link by link to see which one dangles
+            found = self.file
+            for part in path.strip("/").split("/"):
+                if not part:
+                    continue
+                if not isinstance(found, h5py.Group):
+                    found = None
+                    break
+                found = self.child(found, part)
+                if found is None:
+                    break
+        self._paths[path] = found
+        return found
+
+    def subgroups(self, group: h5py.Group) -> list[tuple[h5py.Group, str | None]]:
+        """Direct child groups of ``group`` with their ``@NX_class``, found once per group.
+
+        Datasets are recognised from the object header without being opened, and external links are
+        skipped (NX groups are never external in MX files; a missing target would cost a file lookup).
+        """
+        key = id(group)
+        cached = self._subgroups.get(key)
+        if cached is not None and cached[0] is group:
+            return cached[1]
+        found: list[tuple[h5py.Group, str | None]] = []
+        for name, kind in self.links(group).items():
+            if kind == h5py.h5l.TYPE_EXTERNAL:
                 continue
-            if not isinstance(node, h5py.Group):
-                return None
-            node = self.child(node, part)
-            if node is None:
-                return None
-        return node
+            try:
+                if kind == h5py.h5l.TYPE_HARD and h5o.get_info(group.id, name.encode()).type != h5o.TYPE_GROUP:
+                    continue
+            except (KeyError, OSError, RuntimeError, ValueError):
+                continue
+            obj = self.child(group, name)
+            if isinstance(obj, h5py.Group):
+                found.append((obj, nx_class(obj)))
+        self._subgroups[key] = (group, found)
+        return found
 
     def groups_of_class(self, group: h5py.Group, *classes: str) -> list[h5py.Group]:
         """Direct child groups of ``group`` whose ``@NX_class`` is one of ``classes`` (in file order)."""
-        found: list[h5py.Group] = []
-        for name in group:
-            try:
-                link = group.get(name, getlink=True)
-            except (KeyError, OSError, RuntimeError):
-                continue
-            if isinstance(link, h5py.ExternalLink):
-                continue  # NX groups are never external in MX files; opening a missing one costs a lookup
-            obj = self.child(group, name)
-            if isinstance(obj, h5py.Group) and nx_class(obj) in classes:
-                found.append(obj)
-        return found
+        return [g for g, cls in self.subgroups(group) if cls in classes]
 
     def resolve_depends_on(self, value: str | None, base: h5py.HLObject) -> h5py.Dataset | None:
         """Target of a ``depends_on`` value: absolute, relative to the root, or relative to ``base``'s group.
@@ -168,17 +234,26 @@ class Walker:
                 return obj
         return None
 
-    def external_links(self, group: h5py.Group) -> Iterator[tuple[str, h5py.ExternalLink]]:
-        """Every ExternalLink below ``group`` (path, link) without opening any object."""
+    def external_links(self, group: h5py.Group) -> list[tuple[str, h5py.ExternalLink]]:
+        """ExternalLinks among the direct children of ``group`` (path, link), read from the link table
+        alone (no object is opened, so a missing target costs nothing)."""
         found: list[tuple[str, h5py.ExternalLink]] = []
         base = group.name or "/"
+        names: list[bytes] = []
 
-        def visit(name: str, link: Any) -> None:
-            if isinstance(link, h5py.ExternalLink):
-                found.append((posixpath.join(base, name), link))
+        def visit(name: bytes, info: Any) -> None:
+            if info.type == h5py.h5l.TYPE_EXTERNAL:
+                names.append(name)
 
-        group.visititems_links(visit)
-        return iter(found)
+        try:
+            group.id.links.iterate(visit, info=True)
+        except (KeyError, OSError, RuntimeError, ValueError):
+            return found
+        for name in names:
+            filename, path = group.id.links.get_val(name)
+            text = name.decode("utf-8", errors="replace")
+            found.append((posixpath.join(base, text), h5py.ExternalLink(filename.decode(), path.decode())))
+        return found
 
     def vds_sources(self, dataset: h5py.Dataset) -> list[tuple[str, str, str]]:
         """(resolved file, dataset path, file as written) of each VDS source; in-file sources are followed
@@ -207,7 +282,8 @@ class Walker:
 def read_value(dataset: h5py.Dataset) -> Any:
     """The value of a small dataset (numpy scalar or array); ``None`` if unreadable or too large."""
     try:
-        if dataset.size > MAX_READ_ELEMENTS:
+        shape = dataset.id.shape
+        if shape and int(np.prod(shape)) > MAX_READ_ELEMENTS:
             return None
         return dataset[()]
     except (OSError, RuntimeError, ValueError, TypeError):

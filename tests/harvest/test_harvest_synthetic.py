@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import h5py
@@ -61,7 +61,7 @@ def test_modern_nxmx_values_units_and_provenance() -> None:
     assert (meta["oscillation_start"], meta["oscillation_width"]) == (5.0, 0.1)
     assert src["oscillation_width"] == "/entry/sample/transformations/omega_end"
     assert meta["rotation_axis"] == "omega"
-    assert meta["start_time"] == datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
+    assert meta["start_time"] == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
     assert meta["end_time"] - meta["start_time"] == timedelta(seconds=5)
     assert set(src) == set(meta)
     # the VDS sources are missing: frames still counted, each source a warning and a datafile
