@@ -427,3 +427,24 @@ def test_site_and_beamline_from_the_deposition_source_type(shared):
     assert result.sources["beamline"] == "_diffrn_source.type"
     explicit = import_mmcif(shared.file("mmcif", "pdb_5i55", "5i55.cif"))
     assert explicit.sources["beamline"] == "_diffrn_source.pdbx_synchrotron_beamline"
+
+
+def test_two_spellings_of_one_shell_statistic_keep_the_ontology_item():
+    text = """data_two
+_reflns.d_resolution_high 2.0
+loop_
+_reflns_shell.pdbx_ordinal
+_reflns_shell.d_res_high
+_reflns_shell.pdbx_netI_over_sigmaI_obs
+_reflns_shell.meanI_over_sigI_obs
+1 2.0 1.1 1.3
+2 6.0 30.0 30.0
+"""
+    result = import_mmcif(text)
+    from mxicat.ontology import load_ontology
+
+    listed = [i for i in load_ontology().term("mean_i_over_sigma").mmcif if i.startswith("_reflns_shell.")]
+    assert result.sources["mean_i_over_sigma_outer"] == listed[0]
+    assert result.metadata["mean_i_over_sigma_outer"] == approx(1.3 if listed[0].endswith("meanI_over_sigI_obs")
+                                                                else 1.1)
+    assert any("mean_i_over_sigma_outer" in w and "kept the first" in w for w in result.warnings)
