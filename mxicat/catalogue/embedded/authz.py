@@ -284,6 +284,18 @@ class Authorizer:
             policy.compiled[key] = sub
         return sub
 
+    def _member_of(
+        self, policy: Policy, rule: PolicyRule, user: str, id_column: sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[bool]:
+        """``id_column IN (rule's id set)``, written as a correlated ``EXISTS (… WHERE rule.id = id_column)``.
+
+        Same meaning as ICAT's ``id IN (searchJPQL)``, but SQLite then probes the rule per candidate row (by
+        primary key) instead of materialising every object the rule allows: a selective query stays fast
+        however much the user may read.
+        """
+        sub = self._subquery(policy, rule, user)
+        return sa.exists(sub.where(sub.selected_columns[0] == id_column))
+
     # ------------------------------------------------------------------------------------ READ
     def read_restriction(
         self, conn: Connection, user: str, bean: str, id_column: sa.ColumnElement[Any]
@@ -299,7 +311,7 @@ class Authorizer:
             return None
         if not object_rules:
             return sa.false()
-        return sa.or_(*(id_column.in_(self._subquery(policy, r, user)) for r in object_rules))
+        return sa.or_(*(self._member_of(policy, r, user, id_column) for r in object_rules))
 
     def readable_ids(self, conn: Connection, user: str, bean: str, ids: Collection[int]) -> set[int]:
         """The subset of ``ids`` of ``bean`` the user may read (objects that do not exist are not readable)."""
@@ -375,7 +387,7 @@ class Authorizer:
             if not unrestricted:
                 # shortest rules first, as GateKeeper sorts candidate queries by length
                 ordered = sorted(applicable, key=lambda r: len(str(r.what.query)))
-                stmt = stmt.where(sa.or_(*(table.c.ID.in_(self._subquery(policy, r, user)) for r in ordered)))
+                stmt = stmt.where(sa.or_(*(self._member_of(policy, r, user, table.c.ID) for r in ordered)))
             allowed.update(conn.execute(stmt).scalars())
         return allowed
 
