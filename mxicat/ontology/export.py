@@ -107,7 +107,7 @@ def as_markdown(ontology: Ontology) -> str:
         "(`\"12650 eV\"`, a pint quantity, `{\"value\": 0.21, \"unit\": \"m\"}`); a bare number "
         "(ESRF sends strings such as `\"0.98\"`) is taken to be in the canonical unit.",
         "- R factors and correlation coefficients are fractions. A bare number is always a fraction; "
-        "a bare value above 1 is kept and raises an `UnitConversionWarning` (no silent rescaling). "
+        "a bare value above 1 is kept and raises a `UnitConversionWarning` (no silent rescaling). "
         "Percent values must say so: `\"7.1%\"`, `unit=\"percent\"` or `units={\"r_merge\": \"percent\"}`.",
         "- Wavelength and photon energy are separate terms: E = hc/λ is physics, not a unit conversion.",
         "- Dates are ISO 8601; a UTC offset is kept, a value without one stays naive.",

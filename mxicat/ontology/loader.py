@@ -37,7 +37,7 @@ TERM_FIELDS: frozenset[str] = frozenset({
     "name", "description", "type", "unit", "mmcif", "nxmx", "icat_name", "aliases", "applies_to",
     "techniques", "record", "minimum", "maximum", "allowed", "iri", "shells", "fraction",
 })
-DEFAULT_FIELDS: frozenset[str] = frozenset({"applies_to", "techniques", "record", "shells"})
+DEFAULT_FIELDS: frozenset[str] = frozenset({"applies_to", "techniques", "record", "shells", "iri"})
 FILE_FIELDS: frozenset[str] = frozenset({"theme", "description", "defaults", "terms"})
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "description", "type", "icat_name")
 #: used when neither the term nor the file's ``defaults`` say otherwise
@@ -71,7 +71,7 @@ class _LineMap(dict[str, Any]):
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type, misc]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader whose mappings are :class:`_LineMap`."""
 
 

@@ -19,11 +19,11 @@ EXTRA_DEFINITIONS: tuple[str, ...] = ("photon = count = ph = photons",)
 
 
 @cache
-def get_registry() -> pint.UnitRegistry:
+def get_registry() -> pint.UnitRegistry[Any]:
     """The shared unit registry (built once)."""
     import pint
 
-    registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for line in EXTRA_DEFINITIONS:
         registry.define(line)
     return registry
@@ -109,7 +109,7 @@ def parse_quantity_text(text: str) -> tuple[float, str] | None:
         except ValueError:
             return None
     try:
-        quantity = registry.Quantity(text)
+        quantity: Any = registry.Quantity(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
             TypeError, ValueError, AssertionError, KeyError, SyntaxError, IndexError):
         return None

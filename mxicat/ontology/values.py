@@ -107,8 +107,8 @@ def _magnitude(value: Any, unit: str | None) -> tuple[Any, str | None]:
         raise ValueError("expected a number, got a boolean")
     if isinstance(value, numbers.Real):
         return value, unit
-    if hasattr(value, "shape") and getattr(value, "shape", None) == () and hasattr(value, "item"):
-        return _magnitude(value.item(), unit)  # numpy 0-d arrays
+    if hasattr(value, "shape") and getattr(value, "size", None) == 1 and hasattr(value, "item"):
+        return _magnitude(value.item(), unit)  # numpy scalars and 1-element arrays (h5py)
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -137,6 +137,8 @@ def _text(value: Any) -> str:
         text = value.strip()
     elif isinstance(value, bool | numbers.Number):
         text = str(value)
+    elif isinstance(value, list | tuple) and all(isinstance(v, str | numbers.Number) for v in value):
+        text = ",".join(str(v).strip() for v in value)  # pyicat-plus joins flat lists with ","
     else:
         raise ValueError(f"expected text, got {type(value).__name__}")
     if not text:

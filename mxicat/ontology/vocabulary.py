@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -50,7 +50,7 @@ class Ontology:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Term]:
         return iter(self.terms.values())
 
     def __contains__(self, name: object) -> bool:

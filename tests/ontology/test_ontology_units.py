@@ -160,3 +160,17 @@ def test_bool_enum_and_text(ont: Ontology) -> None:
 
 def test_registry_knows_photon() -> None:
     assert ureg.Quantity(1, "Hz").to("photon/s").magnitude == pytest.approx(1.0)
+
+
+def test_arrays_and_lists(ont: Ontology) -> None:
+    import numpy as np
+
+    assert ont.convert("detector_distance", np.array([0.21396]), "m") == pytest.approx(213.96)  # h5py (1,)
+    assert ont.convert("number_of_images", np.int64(488)) == 488
+    assert ont.convert("wavelength", np.float32(0.9801122)) == pytest.approx(0.9801122, rel=1e-6)
+    with pytest.raises(BadParameterError, match="expected a number"):
+        ont.convert("wavelength", np.array([0.98, 0.99]))  # per-shot arrays are the harvester's to reduce
+    # text terms take flat lists the way pyicat-plus serialises them
+    assert ont.convert("input_datasets", ["/data/a", "/data/b"]) == "/data/a,/data/b"
+    with pytest.raises(BadParameterError, match="expected text"):
+        ont.convert("input_datasets", {"a": 1})
