@@ -90,6 +90,8 @@ CASES: list[tuple[str, Any]] = [
     ("SELECT ds.id FROM Dataset ds WHERE ds.description LIKE 'x_y' ORDER BY ds.id", [4, 5]),
     ("SELECT ds.id FROM Dataset ds WHERE ds.description LIKE 'x!_y' ESCAPE '!'", [4]),
     ("SELECT ds.id FROM Dataset ds WHERE ds.name NOT LIKE 'ds%' ORDER BY ds.id", []),
+    ("SELECT ds.id FROM Dataset ds WHERE ds.name LIKE 'ds_e'", [5]),  # ASCII case-insensitive, as SQLite/MySQL
+    ("SELECT ds.id FROM Dataset ds WHERE ds.name = 'ds_e'", []),  # = is exact
     ("SELECT ds.id FROM Dataset ds WHERE ds.datafiles IS EMPTY ORDER BY ds.id", [3, 5]),
     ("SELECT ds.id FROM Dataset ds WHERE ds.datafiles IS NOT EMPTY ORDER BY ds.id", [1, 2, 4]),
     ("SELECT p.id FROM DatasetParameter p, Dataset ds WHERE ds.id = 1 AND p MEMBER OF ds.parameters "
