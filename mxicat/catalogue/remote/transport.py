@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from mxicat.errors import (
@@ -138,11 +139,11 @@ class Transport:
             )
         except requests.exceptions.SSLError as err:
             raise UnavailableError(f"TLS failure talking to {self.base_url}: {err}") from err
-        except requests.exceptions.Timeout as err:
-            raise UnavailableError(
-                f"ICAT at {self.base_url} did not answer {method} {path} within {self.options.timeout} s"
-            ) from err
-        except requests.exceptions.ConnectionError as err:
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as err:
+            if _is_timeout(err):
+                raise UnavailableError(
+                    f"ICAT at {self.base_url} did not answer {method} {path} within {self.options.timeout} s"
+                ) from err
             raise UnavailableError(f"cannot reach ICAT at {self.base_url}: {_short(err)}") from err
         except requests.exceptions.RequestException as err:
             raise UnavailableError(f"HTTP failure talking to {self.base_url}: {_short(err)}") from err
@@ -157,6 +158,16 @@ class Transport:
                 f"ICAT at {self.base_url} answered {method} {path} with non-JSON content "
                 f"({resp.headers.get('Content-Type', 'no content type')})"
             ) from err
+
+
+def _is_timeout(err: Exception) -> bool:
+    """Whether a requests error is a timeout (after retries requests wraps it in a ConnectionError)."""
+    if isinstance(err, requests.exceptions.Timeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    if isinstance(reason, urllib3_exceptions.NewConnectionError):  # a subclass of ConnectTimeoutError
+        return False
+    return isinstance(reason, TimeoutError | urllib3_exceptions.TimeoutError)
 
 
 def _short(err: Exception) -> str:
