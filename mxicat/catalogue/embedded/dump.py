@@ -94,8 +94,9 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
     with store.writing(user, keep_meta=store.is_root(user)) as w:
         resolver = KeyResolver(w.conn)
         retained: dict[str, tuple[str, int]] = {}
+        local: dict[str, tuple[str, int]] = {}  # keys of the current chunk
         for number, chunk in enumerate(chunks, start=1):
-            local: dict[str, tuple[str, int]] = {}
+            local.clear()
 
             def lookup(ref: Ref, target: str) -> int:
                 if ref.key is not None:

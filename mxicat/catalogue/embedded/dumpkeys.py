@@ -80,7 +80,7 @@ def parse_attr_val(text: str) -> dict[str, str]:
         attr, rest = rest[:hyphen], rest[hyphen + 1:]
         if rest.startswith("("):
             depth, i = 0, 0
-            for i, ch in enumerate(rest):
+            for i, ch in enumerate(rest):  # noqa: B007 - i is the closing position
                 depth += (ch == "(") - (ch == ")")
                 if depth == 0:
                     break

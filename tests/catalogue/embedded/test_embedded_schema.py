@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from mxicat.catalogue.embedded.schema import ENTITIES, TABLES, entity, metadata, row_to_entity
 from mxicat.errors import BadParameterError

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from embedded_fixtures import base, cat, store  # noqa: F401
-
 from mxicat.catalogue.base import Catalogue
 from mxicat.catalogue.embedded.migrations import SCHEMA_VERSION
-from mxicat.catalogue.embedded.store import EmbeddedStore
+from mxicat.catalogue.embedded.store import EmbeddedCatalogue, EmbeddedStore
 from mxicat.errors import (
     BadParameterError,
     ConfigurationError,
@@ -21,6 +20,40 @@ from mxicat.errors import (
     ObjectAlreadyExistsError,
     ValidationError,
 )
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Any:
+    s = EmbeddedStore(tmp_path / "cat.db", create=True, max_entities=50)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def cat(store: EmbeddedStore) -> EmbeddedCatalogue:
+    return store.admin()
+
+
+@pytest.fixture()
+def base(cat: EmbeddedCatalogue) -> dict[str, int]:
+    """Facility with types, an enforced and a free ParameterType, one Investigation."""
+    fid = cat.create({"Facility": {"name": "ESRF", "fullName": "European Synchrotron"}})
+    ids = dict(
+        facility=fid,
+        itype=cat.create({"InvestigationType": {"name": "MX", "facility": {"id": fid}}}),
+        dtype=cat.create({"DatasetType": {"name": "raw", "facility": {"id": fid}}}),
+        wavelength=cat.create({"ParameterType": {
+            "name": "wavelength", "units": "angstrom", "valueType": "NUMERIC", "facility": {"id": fid},
+            "enforced": True, "minimumNumericValue": 0.5, "maximumNumericValue": 2.5}}),
+        detector=cat.create({"ParameterType": {
+            "name": "detector", "units": "N/A", "valueType": "STRING", "facility": {"id": fid}, "enforced": True,
+            "permissibleStringValues": [{"value": "EIGER"}, {"value": "PILATUS"}]}}),
+        comment=cat.create({"ParameterType": {"name": "comment", "units": "N/A", "valueType": "STRING",
+                                              "facility": {"id": fid}}}),
+    )
+    ids["inv"] = cat.create({"Investigation": {"name": "mx1234", "visitId": "1", "title": "Lysozyme",
+                                               "facility": {"id": fid}, "type": {"id": ids["itype"]}}})
+    return ids
 
 
 def _dataset(base: dict[str, int], name: str, **extra: object) -> dict[str, object]:
@@ -109,7 +142,7 @@ def test_file_size_and_count_kept_current(cat, base) -> None:
     sizes = "SELECT x.fileSize, x.fileCount FROM {} x WHERE x.id = {}"
     assert cat.search(sizes.format("Dataset", did)) == [[15, 2]]
     assert cat.search(sizes.format("Investigation", base["inv"])) == [[15, 2]]
-    (fid,) = cat.search(f"SELECT f.id FROM Datafile f WHERE f.name = 'b'")
+    (fid,) = cat.search("SELECT f.id FROM Datafile f WHERE f.name = 'b'")
     cat.update({"Datafile": {"id": fid, "fileSize": 50}})
     assert cat.search(sizes.format("Dataset", did)) == [[60, 2]]
     cat.update({"Datafile": {"id": fid, "dataset": {"id": d2}}})
@@ -139,8 +172,9 @@ def test_update_given_fields_only(cat, base) -> None:
 
 
 def test_delete_cascades_through_collections(cat, base) -> None:
-    cat.create(_dataset(base, "d1", parameters=[{"type": {"id": base["comment"]}, "stringValue": "x"}],
-                        datafiles=[{"name": "a", "parameters": [{"type": {"id": base["comment"]}, "stringValue": "y"}]}]))
+    comment = {"id": base["comment"]}
+    cat.create(_dataset(base, "d1", parameters=[{"type": comment, "stringValue": "x"}],
+                        datafiles=[{"name": "a", "parameters": [{"type": comment, "stringValue": "y"}]}]))
     cat.delete([{"Investigation": {"id": base["inv"]}}])
     for name in ("Investigation", "Dataset", "Datafile", "DatasetParameter", "DatafileParameter"):
         assert cat.search(f"SELECT COUNT(x) FROM {name} x") == [0]

@@ -117,4 +117,4 @@ def test_summary_layout_and_python_icat_example(tmp_path: Path, shared) -> None:
     ours = [ln for ln in out.splitlines() if not ln.startswith("Subject ")]
     assert ours[0] == "User: db/jdoe" and len(ours) == len(expected)
     created_by = ("DataCollection", "Job ", "RelatedDatafile")
-    assert [a for a, b in zip(ours, expected) if a != b and not a.startswith(created_by)] == []
+    assert [a for a, b in zip(ours, expected, strict=True) if a != b and not a.startswith(created_by)] == []
