@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
+from typing import TypeAlias
 
 import h5py
 import numpy as np
@@ -24,6 +26,9 @@ from mxicat.harvest.result import HarvestError, HarvestResult, MetadataValue, Sw
 from mxicat.harvest.scan import sample_scan
 
 logger = logging.getLogger(__name__)
+
+#: a field, or a getter that reads it only when needed
+Found: TypeAlias = Field | None | Callable[[], Field | None]
 
 #: fields written without ``@units``: NXDL default unit first, then the units a writer plausibly meant,
 #: and the plausible range in the canonical unit (e.g. i16 writes sensor_thickness 0.32, meaning mm)
@@ -93,13 +98,23 @@ class SweepBuilder:
         self.metadata[term] = value
         self.sources[term] = path
 
-    def put_text(self, term: str, found: Field | None) -> None:
+    def put_text(self, term: str, found: Found) -> None:
+        if term in self.metadata:
+            return
+        found = found() if callable(found) else found
         if found is not None and found.text is not None:
             self.put(term, found.text, found.path)
 
-    def put_number(self, term: str, found: Field | None, *, default_unit: str | None = None) -> None:
-        """Convert ``found`` (scalar, 1-element or per-frame array) to ``term``'s canonical unit."""
-        if found is None or term in self.metadata:
+    def put_number(self, term: str, found: Found, *, default_unit: str | None = None) -> None:
+        """Convert ``found`` (scalar, 1-element or per-frame array) to ``term``'s canonical unit.
+
+        ``found`` may be a getter, called only when ``term`` has no value yet (fallback fields are then
+        never read when the preferred one was there).
+        """
+        if term in self.metadata:
+            return
+        found = found() if callable(found) else found
+        if found is None:
             return
         values = found.floats
         if values is None or not np.all(np.isfinite(values)):
@@ -179,12 +194,15 @@ class SweepBuilder:
         if sources:
             self.put_text("facility", sources[0].name or sources[0].short_name)
         if self.instrument is not None:
-            self.put_text("beamline", self.instrument.name or self.instrument.short_name)
+            instrument = self.instrument
+            self.put_text("beamline", lambda: instrument.name or instrument.short_name)
 
     def _beam(self) -> None:
         for beam in self._beams():
-            self.put_number("wavelength", beam.incident_wavelength)
-            self.put_number("flux", beam.total_flux)
+            self.put_number("wavelength", partial(getattr, beam, "incident_wavelength"))
+            self.put_number("flux", partial(getattr, beam, "total_flux"))
+            if "beam_size_x" in self.metadata:
+                continue
             size = beam.incident_beam_size
             if size is not None and size.floats is not None and size.floats.size >= 2:
                 self.put_number("beam_size_x", Field(size.path, size.floats[0], size.units))
@@ -207,7 +225,8 @@ class SweepBuilder:
                      self.sources["wavelength"])
         if self.instrument is not None:
             for attenuator in self.instrument.attenuators:
-                self.put_number("transmission", attenuator.attenuator_transmission, default_unit="")
+                self.put_number("transmission", partial(getattr, attenuator, "attenuator_transmission"),
+                                default_unit="")
 
     def _in_unit(self, term: str, unit: str) -> float | None:
         """A recorded canonical value of ``term`` expressed in ``unit`` (for derived values)."""
@@ -222,27 +241,30 @@ class SweepBuilder:
         detector = self.detector
         if detector is None:
             return
-        self.put_text("detector_model", detector.description)
-        self.put_text("detector_serial", detector.serial_number)
-        self.put_text("sensor_material", detector.sensor_material)
-        self.put_number("sensor_thickness", detector.sensor_thickness)
-        self.put_number("detector_distance", detector.distance)
+        self.put_text("detector_model", partial(getattr, detector, "description"))
+        if _known("detector_serial"):
+            self.put_text("detector_serial", partial(getattr, detector, "serial_number"))
+        self.put_text("sensor_material", partial(getattr, detector, "sensor_material"))
+        self.put_number("sensor_thickness", partial(getattr, detector, "sensor_thickness"))
+        self.put_number("detector_distance", partial(getattr, detector, "distance"))
         module = next(iter(detector.modules), None)
         if module is not None:
-            self.put_number("pixel_size_x", module.fast_pixel_direction)
-            self.put_number("pixel_size_y", module.slow_pixel_direction)
-        self.put_number("pixel_size_x", detector.x_pixel_size)
-        self.put_number("pixel_size_y", detector.y_pixel_size)
+            self.put_number("pixel_size_x", partial(getattr, module, "fast_pixel_direction"))
+            self.put_number("pixel_size_y", partial(getattr, module, "slow_pixel_direction"))
+        self.put_number("pixel_size_x", partial(getattr, detector, "x_pixel_size"))
+        self.put_number("pixel_size_y", partial(getattr, detector, "y_pixel_size"))
         self._beam_centre("beam_center_x", detector.beam_center_x, "pixel_size_x")
         self._beam_centre("beam_center_y", detector.beam_center_y, "pixel_size_y")
-        self.put_number("exposure_time", detector.count_time)
-        self.put_number("exposure_time", detector.frame_time)
-        self.put_number("frame_time", detector.frame_time)
-        self.put_number("saturation_value", detector.saturation_value, default_unit="")
-        specific = detector.detector_specific
-        if specific is not None:
-            self.put_number("saturation_value", specific.field("countrate_correction_count_cutoff"),
-                            default_unit="")
+        self.put_number("exposure_time", partial(getattr, detector, "count_time"))
+        self.put_number("exposure_time", partial(getattr, detector, "frame_time"))
+        if _known("frame_time"):
+            self.put_number("frame_time", partial(getattr, detector, "frame_time"))
+        if _known("saturation_value"):
+            self.put_number("saturation_value", partial(getattr, detector, "saturation_value"), default_unit="")
+            specific = detector.detector_specific
+            if specific is not None:
+                self.put_number("saturation_value", partial(specific.field, "countrate_correction_count_cutoff"),
+                                default_unit="")
 
     def _beam_centre(self, term: str, found: Field | None, pixel_term: str) -> None:
         """Beam centre in pixels; NXmx allows a length, converted with the pixel size."""
@@ -311,6 +333,7 @@ class SweepBuilder:
             self.put("end_time", datetime.fromtimestamp(float(values.max()), UTC), stamps.path)
 
 
+@cache
 def _known(term: str) -> bool:
     units.canonical_unit(term)
     return term not in units.MISSING_TERMS and (units._ontology() is not None or term in units.FALLBACK_UNITS)

@@ -54,8 +54,9 @@ class NXobject:
         self.walker = walker
         self.group = group
 
-    @property
+    @cached_property
     def path(self) -> str:
+        """HDF5 path of the group."""
         return str(self.group.name)
 
     def __repr__(self) -> str:
@@ -66,15 +67,16 @@ class NXobject:
         obj = self.walker.child(self.group, name)
         return obj if isinstance(obj, h5py.Dataset) else None
 
-    def field(self, name: str) -> Field | None:
-        """Child dataset ``name`` read as a :class:`Field` (never pixel-sized data)."""
+    def field(self, name: str, *, text: bool = False) -> Field | None:
+        """Child dataset ``name`` read as a :class:`Field` (never pixel-sized data); ``text=True`` for
+        string fields, whose unit attributes are not read."""
         dataset = self.dataset(name)
         if dataset is None:
             return None
         value = read_value(dataset)
         if value is None:
             return None
-        return Field(str(dataset.name), value, units_of(dataset))
+        return Field(f"{self.path}/{name}", value, None if text else units_of(dataset))
 
     def attribute(self, name: str) -> Field | None:
         """Attribute ``name`` of the group as a :class:`Field` (path ``group@name``)."""
@@ -102,8 +104,9 @@ class NXtransformation:
         self.walker = walker
         self.dataset = dataset
 
-    @property
+    @cached_property
     def path(self) -> str:
+        """HDF5 path of the axis dataset."""
         return str(self.dataset.name)
 
     @property
@@ -151,7 +154,10 @@ class NXtransformation:
 
     @property
     def varies(self) -> bool:
-        """True when the axis has more than one distinct per-frame value."""
+        """True when the axis has more than one distinct per-frame value (1-element axes are not read)."""
+        shape = self.dataset.id.shape
+        if not shape or int(np.prod(shape)) < 2:
+            return False
         values = self.values
         return values is not None and values.size > 1 and not np.all(values == values[0])
 
@@ -185,7 +191,7 @@ class NXsource(NXobject):
     @cached_property
     def name(self) -> Field | None:
         """NXmx: "Name of source. Consistency with the naming in _diffrn_source.pdbx_synchrotron_site ..."."""
-        return self.field("name")
+        return self.field("name", text=True)
 
     @cached_property
     def short_name(self) -> Field | None:
@@ -197,12 +203,12 @@ class NXsource(NXobject):
     @cached_property
     def type(self) -> Field | None:
         """NXsource/type: e.g. "Synchrotron X-ray Source", "Free-Electron Laser"."""
-        return self.field("type")
+        return self.field("type", text=True)
 
     @cached_property
     def probe(self) -> Field | None:
         """NXsource/probe: "type of radiation probe (pick one from the enumerated list)"."""
-        return self.field("probe")
+        return self.field("probe", text=True)
 
 
 class NXbeam(NXobject):
@@ -275,9 +281,9 @@ class NXdetector(NXobject):
 
     nx_class = "NXdetector"
 
-    def _first(self, *names: str) -> Field | None:
+    def _first(self, *names: str, text: bool = False) -> Field | None:
         for name in names:
-            found = self.field(name)
+            found = self.field(name, text=text)
             if found is not None:
                 return found
         return None
@@ -295,17 +301,17 @@ class NXdetector(NXobject):
     @cached_property
     def description(self) -> Field | None:
         """NXmx: "name/manufacturer/model/etc. information", e.g. ``Eiger 16M``."""
-        return self.field("description")
+        return self.field("description", text=True)
 
     @cached_property
     def type(self) -> Field | None:
         """NXdetector/type: "Description of type such as scintillator, ccd, pixel, image plate ..."."""
-        return self.field("type")
+        return self.field("type", text=True)
 
     @cached_property
     def serial_number(self) -> Field | None:
         """NXdetector/serial_number (Dectris: ``detector_number``)."""
-        return self._first("serial_number", "detector_number")
+        return self._first("serial_number", "detector_number", text=True)
 
     @cached_property
     def distance(self) -> Field | None:
@@ -335,7 +341,7 @@ class NXdetector(NXobject):
     @cached_property
     def sensor_material(self) -> Field | None:
         """NXmx: "the name of the material of the detector sensor" (required)."""
-        return self.field("sensor_material")
+        return self.field("sensor_material", text=True)
 
     @cached_property
     def sensor_thickness(self) -> Field | None:
@@ -372,7 +378,7 @@ class NXinstrument(NXobject):
     def name(self) -> Field | None:
         """NXmx: "Name of instrument. Consistency with the controlled vocabulary beamline naming in
         _diffrn_source.pdbx_synchrotron_beamline ... is highly recommended"."""
-        return self.field("name")
+        return self.field("name", text=True)
 
     @cached_property
     def short_name(self) -> Field | None:
@@ -410,7 +416,7 @@ class NXsample(NXobject):
     @cached_property
     def name(self) -> Field | None:
         """NXmx: "Descriptive name of sample" (required; absent in Diamond GDA files)."""
-        return self.field("name")
+        return self.field("name", text=True)
 
     @cached_property
     def temperature(self) -> Field | None:
@@ -422,7 +428,7 @@ class NXsample(NXobject):
         """NXmx: "This is a requirement to describe for any scan experiment. The axis on which the sample
         position depends may be stored anywhere, but is normally stored in the NXtransformations group";
         ``"."`` means no goniometer."""
-        found = self.field("depends_on")
+        found = self.field("depends_on", text=True)
         return found.text if found is not None else None
 
     @cached_property
@@ -462,23 +468,23 @@ class NXentry(NXobject):
     @cached_property
     def definition(self) -> str | None:
         """NXmx: "NeXus NXDL schema to which this file conforms" (``NXmx``)."""
-        found = self.field("definition")
+        found = self.field("definition", text=True)
         return found.text if found is not None else None
 
     @cached_property
     def start_time(self) -> Field | None:
         """NXmx: "ISO 8601 time/date of the first data point collected in UTC, using the Z suffix"."""
-        return self.field("start_time")
+        return self.field("start_time", text=True)
 
     @cached_property
     def end_time(self) -> Field | None:
         """NXmx: "ISO 8601 time/date of the last data point collected in UTC" (only if accurately observed)."""
-        return self.field("end_time")
+        return self.field("end_time", text=True)
 
     @cached_property
     def end_time_estimated(self) -> Field | None:
         """NXmx: "ISO 8601 time/date of the last data point collected in UTC ... estimated"."""
-        return self.field("end_time_estimated")
+        return self.field("end_time_estimated", text=True)
 
     @cached_property
     def instruments(self) -> list[NXinstrument]:

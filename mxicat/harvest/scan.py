@@ -61,7 +61,7 @@ def _from_chain(sample: NXsample) -> Scan:
         if value and value != ".":
             scan.warnings.append(f"{sample.path}/depends_on points to {value!r}, which does not exist")
         return scan
-    rotations = [t for t in chain if t.transformation_type == "rotation" and t.varies]
+    rotations = [t for t in chain if t.varies and t.transformation_type == "rotation"]
     warnings: list[str] = []
     if len(rotations) > 1:
         names = ", ".join(t.name for t in rotations)
