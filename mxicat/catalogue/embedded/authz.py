@@ -41,6 +41,8 @@ from .schema import ENTITIES, TABLES, EntityInfo
 POLICY_ENTITIES = frozenset({"Rule", "Grouping", "UserGroup", "User", "PublicStep"})
 #: largest IN list sent at once (ICAT's maxIdsInQuery default)
 MAX_IDS_IN_QUERY = 500
+#: compiled (rule, user) subqueries kept per policy generation
+MAX_COMPILED = 20000
 
 IdSubquery = Callable[[ast.Query, Mapping[str, Any]], sa.Select]
 """Compiles a rule query to ``SELECT <selected entity ids> …`` with ``params`` (``{"user": name}``) bound."""
@@ -276,6 +278,8 @@ class Authorizer:
         key = (rule.id, user)
         sub = policy.compiled.get(key)
         if sub is None:
+            if len(policy.compiled) > MAX_COMPILED:  # many users on a long-lived server: start afresh
+                policy.compiled.clear()
             query = rule.what.query
             if rule.what.attribute:  # an attribute rule grants on the objects its entity alias selects
                 alias = ast.Path(query.select.items[0].parts[:1])  # type: ignore[union-attr]
