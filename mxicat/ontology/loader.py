@@ -3,8 +3,9 @@
 Each file holds one theme::
 
     theme: detector
+    order: 20                      # position of the theme in Ontology.terms and the docs
     description: What the file covers.
-    defaults: {applies_to: [dataset], techniques: [MX, SSX], record: raw}
+    defaults: {applies_to: [dataset], techniques: [MX, SSX], record: raw}  # also shells, iri
     terms:
       - name: detector_distance
         description: Sample to detector distance along the beam.
@@ -38,7 +39,7 @@ TERM_FIELDS: frozenset[str] = frozenset({
     "techniques", "record", "minimum", "maximum", "allowed", "iri", "shells", "fraction",
 })
 DEFAULT_FIELDS: frozenset[str] = frozenset({"applies_to", "techniques", "record", "shells", "iri"})
-FILE_FIELDS: frozenset[str] = frozenset({"theme", "description", "defaults", "terms"})
+FILE_FIELDS: frozenset[str] = frozenset({"theme", "description", "order", "defaults", "terms"})
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "description", "type", "icat_name")
 #: used when neither the term nor the file's ``defaults`` say otherwise
 BUILTIN_DEFAULTS: dict[str, Any] = {"applies_to": ["dataset"], "techniques": ["MX"], "record": "raw"}
@@ -148,23 +149,28 @@ def read_ontology(path: Path) -> Ontology:
         OntologyFileError: every problem found, each as ``file:line: reason``.
     """
     problems: list[str] = []
-    terms: list[Term] = []
     themes: dict[str, str] = {}
+    parts: list[tuple[float, str, list[Term]]] = []
     for file in ontology_files(path):
-        terms.extend(_read_file(file, problems, themes))
-    if not problems:
-        _check_names_unique(terms, problems)
+        order, terms_of_file = _read_file(file, problems, themes)
+        parts.append((order, file.name, terms_of_file))
+    # themes in their declared 'order' (then by file name): the order of Ontology.terms and the docs
+    terms = [t for _, _, chunk in sorted(parts, key=lambda p: (p[0], p[1])) for t in chunk]
+    _check_names_unique(terms, problems)
     if problems:
         raise OntologyFileError(problems)
+    themes = {t.theme: themes[t.theme] for t in terms if t.theme in themes}
     return Ontology(terms, source=str(path), themes=themes)
 
 
-def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[Term]:
+def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> tuple[float, list[Term]]:
+    """(order, terms) of one YAML file; problems are appended, never raised."""
+    last = float("inf")
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         problems.append(f"{file}: cannot read: {err}")
-        return []
+        return last, []
     try:
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
@@ -172,13 +178,13 @@ def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[
         line = mark.line + 1 if mark else 0
         reason = " ".join(x for x in (err.context, err.problem) if x)
         problems.append(f"{file}:{line}: invalid YAML: {reason}")
-        return []
+        return last, []
     except yaml.YAMLError as err:
         problems.append(f"{file}: invalid YAML: {err}")
-        return []
+        return last, []
     if not isinstance(document, _LineMap):
         problems.append(f"{file}:1: expected a mapping with 'theme' and 'terms'")
-        return []
+        return last, []
     where = f"{file}:{document.line}"
     for key in document:
         if key not in FILE_FIELDS:
@@ -192,6 +198,10 @@ def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[
         problems.append(f"{file}:{document.key_lines.get('theme', document.line)}: theme {theme!r} is "
                         "already used by another file")
     themes[theme] = " ".join(str(document.get("description") or "").split())
+    order = document.get("order", last)
+    if isinstance(order, bool) or not isinstance(order, int | float):
+        problems.append(f"{file}:{document.key_lines.get('order', document.line)}: 'order' must be a number")
+        order = last
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, Mapping):
         problems.append(f"{where}: 'defaults' must be a mapping")
@@ -204,7 +214,7 @@ def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[
     entries = document.get("terms")
     if not isinstance(entries, list) or not entries:
         problems.append(f"{where}: 'terms' must be a non-empty list")
-        return []
+        return float(order), []
     terms: list[Term] = []
     for entry in entries:
         if not isinstance(entry, _LineMap):
@@ -213,7 +223,7 @@ def _read_file(file: Path, problems: list[str], themes: dict[str, str]) -> list[
         term = _build_term(entry, dict(defaults), str(theme), file, problems)
         if term is not None:
             terms.append(term)
-    return terms
+    return float(order), terms
 
 
 def _build_term(entry: _LineMap, defaults: dict[str, Any], theme: str, file: Path,
@@ -229,10 +239,10 @@ def _build_term(entry: _LineMap, defaults: dict[str, Any], theme: str, file: Pat
     for key in entry:
         if key not in TERM_FIELDS:
             bad(key, f"unknown field {key!r}")
-    for key in REQUIRED_FIELDS:
-        if key not in entry or entry[key] in (None, ""):
-            bad(key, f"missing required field {key!r}")
-    if len(problems) > before:
+    missing = [key for key in REQUIRED_FIELDS if key not in entry or entry[key] in (None, "")]
+    for key in missing:
+        bad(key, f"missing required field {key!r}")
+    if missing:
         return None
     data: dict[str, Any] = {**BUILTIN_DEFAULTS, **defaults, **entry}
     for key in LIST_FIELDS:
@@ -361,7 +371,12 @@ def _check_unit(unit: str, value_type: str, bad: Any) -> None:
 def _check_names_unique(terms: Iterable[Term], problems: list[str]) -> None:
     """Every name (canonical key, ICAT name, alias) must mean exactly one term and shell."""
     seen: dict[str, tuple[str, str | None, str]] = {}
+    sources: dict[str, str] = {}
     for term in terms:
+        if term.name in sources:
+            problems.append(f"{term.source}: term {term.name!r} is already defined at {sources[term.name]}")
+            continue
+        sources[term.name] = term.source
         for name, shell in term.names():
             owner = seen.get(name)
             if owner is None:

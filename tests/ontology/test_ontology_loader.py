@@ -21,6 +21,9 @@ def test_default_ontology_is_cached_and_large(ont: Ontology) -> None:
     assert len(ont.terms) >= 70
     assert all(isinstance(t, Term) for t in ont.terms.values())
     assert {"MX", "SSX"} <= {x for t in ont for x in t.techniques}
+    themes = list(dict.fromkeys(t.theme for t in ont))
+    assert themes[:3] == ["source_beam", "detector", "scan"]  # the files' 'order', not their names
+    assert list(ont.theme_descriptions) == themes
 
 
 @dataclass(frozen=True)
@@ -255,3 +258,17 @@ def test_empty_or_missing_path(tmp_path: Path) -> None:
     _write(tmp_path, "x.yaml", "- just\n- a list\n")
     with pytest.raises(OntologyFileError, match="expected a mapping"):
         load_ontology(tmp_path)
+
+
+def test_duplicate_term_name_and_all_field_problems(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", "theme: a\nterms:\n" + GOOD_TERM)
+    _write(tmp_path, "b.yaml", "theme: b\nterms:\n" + GOOD_TERM.replace("MX_wavelength", "X_w") +
+           "  - name: c\n    description: d\n    type: float\n    icat_name: X_c\n    colour: red\n"
+           "    unit: parsecs_per_blah\n")
+    with pytest.raises(OntologyFileError) as info:
+        load_ontology(tmp_path)
+    joined = "\n".join(info.value.problems)
+    assert "b.yaml:3: term 'wavelength' is already defined at" in joined and "a.yaml:3" in joined
+    # an unknown field does not hide the other problems of the same term
+    assert "b.yaml:12: term 'c': unknown field 'colour'" in joined
+    assert "b.yaml:13: term 'c': unknown unit 'parsecs_per_blah'" in joined
