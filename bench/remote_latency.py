@@ -21,8 +21,6 @@ Usage: ``python bench/remote_latency.py [--objects 200] [--repeat 15]``
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +28,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:
+    from mxicat.catalogue.base import Catalogue
 
 QUERY = "SELECT ds FROM Dataset ds WHERE ds.name = 'ds-00007'"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -66,6 +60,42 @@ def import_ms(module: str, repeat: int) -> float | None:
     return statistics.median(t for t in times if t is not None) - bare
 
 
+def remote_start_ms(icat_url: str, plugin: str, credentials: dict[str, str], query: str, *, repeat: int = 15,
+                    baseline: Catalogue | None = None) -> dict[str, float]:
+    """Median milliseconds of remote client start-up phases (reusable by other benchmarks, e.g. bench/mx.py).
+
+    Keys: ``login+query``, ``session+query``, ``query (reused connection)`` and, when ``baseline`` (an
+    embedded catalogue session) is given, ``embedded query (baseline)``. ``query`` must find something.
+    """
+    from mxicat.catalogue.remote import RemoteIcat
+
+    def login_query() -> None:
+        with RemoteIcat(icat_url).login(plugin, credentials) as cat:
+            assert cat.search(query)
+
+    keep = RemoteIcat(icat_url).login(plugin, credentials)
+
+    def session_query() -> None:
+        server = RemoteIcat(icat_url)
+        assert server.session(keep.session_id).search(query)
+        server.close()
+
+    def warm_query() -> None:
+        assert keep.search(query)
+
+    warm_query()  # the server's first-call costs (query parser caches) out of the way
+    results = {
+        "login+query": median_ms(login_query, repeat),
+        "session+query": median_ms(session_query, repeat),
+        "query (reused connection)": median_ms(warm_query, repeat),
+    }
+    keep.close()
+    if baseline is not None:
+        assert baseline.search(query)
+        results["embedded query (baseline)"] = median_ms(lambda: baseline.search(query), repeat)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=200)
@@ -74,7 +104,7 @@ def main() -> None:
 
     from mxicat.catalogue.embedded.auth import write_simple_user
     from mxicat.catalogue.open import open_catalogue
-    from mxicat.catalogue.remote import RemoteIcat
+    from mxicat.http.launcher import serve_subprocess
     from mxicat.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,60 +122,12 @@ def main() -> None:
                                                   "facility": {"id": fid}, "type": {"id": it}}})
             admin.create_many([{"Dataset": {"name": f"ds-{i:05d}", "complete": False, "investigation": {"id": inv},
                                             "type": {"id": dt}}} for i in range(args.objects)])
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MXICAT_")}
-        env.update(MXICAT_CONFIG=str(root / "absent.toml"), MXICAT_CATALOGUE=url, MXICAT_AUTH_FILE=str(auth),
-                   MXICAT_OUTBOX=str(root / "outbox.db"))
-        proc = subprocess.Popen([sys.executable, "-m", "mxicat", "serve", "--port", str(port), "--log-level",
-                                 "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{base}/icat/version", timeout=1).ok:
-                        break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit("mxicat serve did not start") from None
-                    time.sleep(0.1)
-            icat_url = f"icat+http://127.0.0.1:{port}"
-            creds = {"username": "root", "password": "pw"}
-
-            def login_query() -> None:
-                cat = RemoteIcat(icat_url).login("simple", creds)
-                assert len(cat.search(QUERY)) == 1
-                cat.close()
-
-            keep = RemoteIcat(icat_url).login("simple", creds)
-            sid = keep.session_id
-
-            def session_query() -> None:
-                server = RemoteIcat(icat_url)
-                assert len(server.session(sid).search(QUERY)) == 1
-                server.close()
-
-            def warm_query() -> None:
-                assert len(keep.search(QUERY)) == 1
-
-            embedded = open_catalogue(url, settings=settings)
-
-            def embedded_query() -> None:
-                assert len(embedded.search(QUERY)) == 1
-
-            warm_query(), embedded_query()  # first-call costs (query parser caches) out of the way
-            results = {
-                "login+query": median_ms(login_query, args.repeat),
-                "session+query": median_ms(session_query, args.repeat),
-                "query (reused connection)": median_ms(warm_query, args.repeat),
-                "embedded query (baseline)": median_ms(embedded_query, args.repeat),
-            }
+        served_settings = {"catalogue": url, "auth_file": auth, "outbox": root / "outbox.db"}
+        with serve_subprocess(served_settings) as served:
+            with open_catalogue(url, settings=settings) as embedded:
+                results = remote_start_ms(served.icat_url, "simple", {"username": "root", "password": "pw"},
+                                          QUERY, repeat=args.repeat, baseline=embedded)
             imports = {m: import_ms(m, max(3, args.repeat // 3)) for m in ("mxicat.catalogue.remote", "icat.client")}
-            keep.close()
-            embedded.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
     baseline = results["embedded query (baseline)"]
     print(f"remote latency on loopback, {args.objects} datasets, median of {args.repeat}")

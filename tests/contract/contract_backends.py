@@ -1,14 +1,13 @@
 """Backends of the Catalogue contract suite: the embedded catalogue, and ``mxicat serve`` over real HTTP.
 
 Helpers only; the fixtures live in ``conftest.py``. Its ``served_url`` starts ``python -m mxicat serve`` in
-a subprocess on 127.0.0.1 (a free port, its own catalogue file and auth file, no mxicat.toml of the
-machine), waits until ``/icat/version`` answers and terminates it at teardown. Tests reach it through
+a subprocess on 127.0.0.1 with :func:`mxicat.http.launcher.serve_subprocess` (a free port, its own catalogue
+file and auth file, no mxicat.toml of the machine) and stops it at teardown. Tests reach it through
 :class:`mxicat.catalogue.remote.RemoteCatalogue` (``icat+http://127.0.0.1:<port>``) -- real HTTP, no mocks.
 """
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,6 @@ USERS = {"root": "root-pw", "jdoe": "jdoe-pw"}
 #: small maxEntities so paging under it is exercised with few objects
 MAX_ENTITIES = 20
 LIFETIME_MINUTES = 120
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_users(path: Path) -> None:
@@ -57,4 +50,11 @@ class Backend:
             return RemoteIcat(self.url).session(session_id)
         from mxicat.catalogue.open import open_embedded_store
 
-        return open_embedded_store(self.url, settings=self.settings).session(session_id)  # type: ignore[no-any-return]
+        store = open_embedded_store(self.url, settings=self.settings)
+        try:
+            cat = store.session(session_id)
+        except BaseException:
+            store.close()
+            raise
+        cat.owns_store = True
+        return cat
