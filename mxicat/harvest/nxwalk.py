@@ -10,6 +10,7 @@ reads pixel data and never raises for a missing link: the caller gets ``None`` a
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from dataclasses import dataclass
@@ -60,13 +61,26 @@ def attr(obj: h5py.HLObject, name: str) -> Any:
         if shape is None:  # empty dataspace
             return None
         dtype = attribute.dtype
-        if dtype.kind == "O" or dtype.subdtype is not None:  # vlen strings, arrays of arrays: h5py's way
+        if dtype.kind == "O":
+            string = h5py.check_string_dtype(dtype)
+            if string is None:
+                return obj.attrs[name]  # other vlen/reference types: h5py's general path
+            value = np.empty(shape, dtype=dtype)
+            attribute.read(value, mtype=_vlen_string_type(string.encoding))
+        elif dtype.subdtype is not None:  # array-typed attributes: h5py's general path
             return obj.attrs[name]
-        value = np.zeros(shape, dtype=dtype)
-        attribute.read(value)
+        else:
+            value = np.zeros(shape, dtype=dtype)
+            attribute.read(value)
     except (KeyError, OSError, RuntimeError, TypeError, ValueError):
         return None
     return value[()] if value.ndim == 0 else value
+
+
+@functools.cache
+def _vlen_string_type(encoding: str) -> h5py.h5t.TypeID:
+    """HDF5 memory type for reading variable-length strings (building one per read is slow)."""
+    return h5py.h5t.py_create(h5py.string_dtype(encoding))
 
 
 def attr_str(obj: h5py.HLObject, name: str) -> str | None:
