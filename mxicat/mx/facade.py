@@ -101,6 +101,26 @@ class MxCatalogue:
         """Create the ontology's ParameterTypes that are missing; report drift (idempotent)."""
         return self.parameter_types.sync(self.term_definitions.values())
 
+    def bootstrap(self, *, beamlines: Sequence[str] = (), techniques: Sequence[str] = ("MX", "SSX")
+                  ) -> SyncReport:
+        """Create the static objects registrations need (for accounts that may not create them).
+
+        ParameterTypes of the ontology and of the MX layer's bookkeeping, the raw/processed DatasetTypes,
+        the techniques and the beamlines' Instruments. Run once by an administrator on a real ICAT, where
+        ingest accounts usually cannot create reference data. Idempotent.
+        """
+        from mxicat.mx.collections import TECHNIQUE_PIDS
+
+        report = self.sync_parameter_types()
+        self.parameter_types.ensure(self.internal_definition(n) for n in sorted(INTERNAL_TYPES))
+        self.registry.dataset_type(self.raw_type)
+        self.registry.dataset_type(self.processed_type)
+        for name in techniques:
+            self.registry.technique(name, TECHNIQUE_PIDS.get(name.upper()))
+        for beamline in beamlines:
+            self.registry.instrument(beamline)
+        return report
+
     def investigation(self, reference: str | int, *, beamline: str | None = None,
                       when: datetime | None = None) -> dict[str, Any]:
         """The investigation an id, name, ``name/visitId``, proposal (``mx2532``) or visit refers to."""

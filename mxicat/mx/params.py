@@ -255,11 +255,12 @@ class ParameterTypes:
             name, units = definition["name"], definition["units"]
             same_name = existing.get(name, [])
             match = next((pt for pt in same_name if pt["units"] == units), None)
-            if match is None:
-                for other in same_name:
+            for other in same_name:
+                if other["units"] != units:
                     report.drift.append(
                         f"{name}: catalogue has units {other['units']!r}, ontology says {units!r}"
                     )
+            if match is None:
                 to_create.append(definition)
                 continue
             differences = [

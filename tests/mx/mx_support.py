@@ -73,8 +73,8 @@ def write_nxmx(path: Path, *, sample: str = "lyso1", wavelength: float = 0.9763,
 MMCIF_TEMPLATE = """data_{name}
 #
 _software.pdbx_ordinal 1
-_software.name {program}
-_software.version {version}
+_software.name '{program}'
+_software.version '{version}'
 _software.classification 'data scaling'
 #
 _symmetry.entry_id {name}
