@@ -36,6 +36,7 @@ from mxicat.query import ast
 from mxicat.query.parser import parse_query
 
 from .schema import ENTITIES, TABLES, EntityInfo
+from .sql import MODEL, id_subquery
 
 #: entities whose change invalidates the rule cache
 POLICY_ENTITIES = frozenset({"Rule", "Grouping", "UserGroup", "User", "PublicStep"})
@@ -59,27 +60,10 @@ class RuleWhat:
     attribute: str | None = None
 
 
-class SchemaModel:
-    """The schema as the concise-syntax front-end's ``EntityModel``."""
-
-    def is_entity(self, name: str) -> bool:
-        return name in ENTITIES
-
-    def relations(self, entity: str) -> list[tuple[str, str, bool]]:
-        return [(r.name, r.target, r.many) for r in ENTITIES[entity].relations.values()]
-
-    def has_field(self, entity: str, name: str) -> bool:
-        info = ENTITIES[entity]
-        return name in info.fields or name in info.relations
-
-
-_MODEL = SchemaModel()
-
-
 def parse_rule_what(what: str, crud_flags: str = "") -> RuleWhat:
     """Parse ``what`` as icat.server does on store; ``BadParameterError`` for anything a Rule may not be."""
     try:
-        q = parse_query(what, _MODEL)
+        q = parse_query(what, MODEL)
     except BadParameterError as err:
         raise BadParameterError(f"Rule what {what!r}: {err}", offset=err.offset) from None
     if (
@@ -160,8 +144,6 @@ class Policy:
 
 
 def _default_id_subquery(query: ast.Query, params: Mapping[str, Any]) -> sa.Select:
-    from .sql import id_subquery  # the query compiler imports nothing of this module
-
     return id_subquery(query, params=dict(params))
 
 
