@@ -295,3 +295,19 @@ def test_duplicates_follow_jpql(conn: sa.Connection) -> None:
     assert run(conn, q) == [1, 1]
     assert run(conn, q.replace("SELECT ds.id", "SELECT DISTINCT ds.id")) == [1]
     assert names(run(conn, "SELECT DISTINCT ds FROM Dataset ds JOIN ds.parameters p WHERE ds.id = 1")) == ["ds_a"]
+
+
+def test_rule_subqueries_embed_in_main_queries(conn: sa.Connection) -> None:
+    """Several rule id-sets OR-ed (plain IN and correlated EXISTS) inside a main query over the same entity."""
+    mine = id_subquery("SELECT ds FROM Dataset ds JOIN ds.investigation i JOIN i.investigationUsers iu "
+                       "WHERE iu.user.name = :user", params={"user": "db/nbour"})
+    processed = id_subquery("Dataset [type.name = 'processed']")
+
+    def restrict(entity: str, table: sa.FromClause) -> Any:
+        assert entity == "Dataset"
+        return sa.or_(table.c.ID.in_(mine), sa.exists(processed.where(processed.selected_columns[0] == table.c.ID)))
+
+    got = run(conn, "SELECT ds.id FROM Dataset ds WHERE ds.id IN (SELECT d2.id FROM Dataset d2 WHERE d2.id > 2) "
+                    "ORDER BY ds.id", restrict=restrict)
+    assert got == [3, 4, 5]  # (>2) and (nbour's: 4, 5 or processed: 3, 5)
+    assert run(conn, "SELECT COUNT(ds) FROM Dataset ds", restrict=restrict) == [3]

@@ -119,13 +119,38 @@ class CompiledQuery:
 # ------------------------------------------------------------------------------------------ scopes
 
 
+_LIGHT: dict[str, sa.TableClause] = {
+    name: sa.table(t.name, *(sa.column(c.name, c.type) for c in t.c)) for name, t in TABLES.items()
+}
+_POOL: dict[tuple[str, str, int], sa.FromClause] = {}
+
+
+def _alias(entity: str, namespace: str, counts: dict[str, int]) -> sa.FromClause:
+    """The next alias of ``entity`` in one compiled statement.
+
+    Aliases are drawn from a pool (index = how many aliases of the entity the statement already uses) so that
+    their column collections are built once and SQLAlchemy's statement cache sees identical structures.
+    Main queries and rule sub-queries (:func:`id_subquery`) use separate namespaces, so a rule sub-query
+    embedded in a main query never shares an alias object with it (which would correlate them).
+    """
+    k = counts.get(entity, 0)
+    counts[entity] = k + 1
+    key = (namespace, entity, k)
+    alias = _POOL.get(key)
+    if alias is None:
+        alias = _LIGHT[entity].alias()
+        _ = alias.c  # populate the column collection now, once
+        alias = _POOL.setdefault(key, alias)
+    return alias
+
+
 class _Var:
     """An identification variable (or an implicit N:1 navigation) bound to an aliased table."""
 
-    def __init__(self, entity: str, root: _Root) -> None:
+    def __init__(self, entity: str, root: _Root, table: sa.FromClause) -> None:
         self.entity = entity
         self.info: EntityInfo = ENTITIES[entity]
-        self.table: sa.FromClause = TABLES[entity].alias()
+        self.table = table
         self.root = root
         self.nav: dict[str, _Var] = {}
 
@@ -154,12 +179,18 @@ def _join_on(src: _Var, rel_name: str, dst: _Var) -> ColumnElement[bool]:
 
 
 class _Compiler:
-    def __init__(self, params: dict[str, Any] | None, parent: _Compiler | None = None) -> None:
+    def __init__(self, params: dict[str, Any] | None, parent: _Compiler | None = None,
+                 namespace: str = "q") -> None:
         self.params = params or {}
         self.parent = parent
         self.vars: dict[str, _Var] = {}
         self.roots: list[_Root] = []
         self.unbound: set[str] = parent.unbound if parent else set()
+        self.namespace = parent.namespace if parent else namespace
+        self.counts: dict[str, int] = parent.counts if parent else {}
+
+    def new_var(self, entity: str, root: _Root) -> _Var:
+        return _Var(entity, root, _alias(entity, self.namespace, self.counts))
 
     # -------------------------------------------------------------- FROM
 
@@ -174,7 +205,7 @@ class _Compiler:
                     raise BadParameterError(f"Unknown entity {decl.entity!r} in FROM clause (position "
                                             f"{decl.pos})", offset=decl.pos)
                 root = _Root()
-                var = _Var(decl.entity, root)
+                var = self.new_var(decl.entity, root)
                 root.base = var
                 self.roots.append(root)
             else:
@@ -184,7 +215,7 @@ class _Compiler:
                 if rel is None:
                     raise BadParameterError(f"{src.entity} has no relationship field {rel_name} (position "
                                             f"{decl.pos})", offset=decl.pos)
-                var = _Var(rel.target, src.root)
+                var = self.new_var(rel.target, src.root)
                 src.root.joins.append((var.table, _join_on(src, rel_name, var), decl.kind == "LEFT"))
             self.vars[key] = var
 
@@ -209,7 +240,7 @@ class _Compiler:
                 offset=pos)
         nxt = var.nav.get(rel_name)
         if nxt is None:
-            nxt = _Var(rel.target, var.root)
+            nxt = self.new_var(rel.target, var.root)
             var.root.joins.append((nxt.table, _join_on(var, rel_name, nxt), False))
             var.nav[rel_name] = nxt
         return nxt
@@ -257,7 +288,7 @@ class _Compiler:
         rel = owner.info.relations.get(path.parts[-1])
         if rel is None or not rel.many:
             raise BadParameterError(f"{path} (position {path.pos}) is not a 1:N collection", offset=path.pos)
-        child = TABLES[rel.target].alias()
+        child = _alias(rel.target, self.namespace, self.counts)
         back = ENTITIES[rel.target].relations[rel.mapped_by or ""]
         return owner, rel.target, child, child.c[back.column or ""] == owner.table.c.ID
 
@@ -571,7 +602,7 @@ def id_subquery(query: str | ast.Query, *, params: dict[str, Any] | None = None,
         BadParameterError: malformed query, or it does not select exactly one entity.
     """
     q = parse(query)
-    c = _Compiler(params)
+    c = _Compiler(params, namespace="r")
     c.declare(q.from_)
     if len(q.select.items) != 1 or not isinstance(q.select.items[0], ast.Path):
         raise BadParameterError("A rule must select exactly one entity (SELECT x FROM …)")
