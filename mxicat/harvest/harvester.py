@@ -20,6 +20,7 @@ import pint
 
 from mxicat.harvest import units
 from mxicat.harvest.files import sweep_datafiles
+from mxicat.harvest.geometry import derived_distance
 from mxicat.harvest.nexus import Field, NXbeam, NXdetector, NXentry, NXinstrument, NXsample
 from mxicat.harvest.nxwalk import Walker
 from mxicat.harvest.result import HarvestError, HarvestResult, MetadataValue, Sweep
@@ -251,6 +252,11 @@ class SweepBuilder:
         if module is not None:
             self.put_number("pixel_size_x", partial(getattr, module, "fast_pixel_direction"))
             self.put_number("pixel_size_y", partial(getattr, module, "slow_pixel_direction"))
+            if "detector_distance" not in self.metadata:
+                derived = derived_distance(module)
+                if derived is not None:
+                    self.put("detector_distance", _clean(derived[0]), derived[1])
+                    self.warnings.append(f"detector_distance derived from the module geometry ({derived[1]})")
         self.put_number("pixel_size_x", partial(getattr, detector, "x_pixel_size"))
         self.put_number("pixel_size_y", partial(getattr, detector, "y_pixel_size"))
         self._beam_centre("beam_center_x", detector.beam_center_x, "pixel_size_x")

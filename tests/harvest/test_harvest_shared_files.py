@@ -102,6 +102,9 @@ def test_dials_export_one_sweep_per_experiment(shared) -> None:
         assert meta["end_time"].replace(microsecond=0) == datetime(2013, 7, 3, 9, 50, 33, tzinfo=UTC)
         assert (meta["facility"], meta["beamline"], meta["sample_name"]) == ("Unknown", "Unknown", "FROM_DIALS")
         assert src["wavelength"] == f"/entry/experiment_{index}/sample/beam/incident_wavelength"
+        # no distance field: 395.36 mm along the tilted module_offset vector, projected on fast × slow
+        assert meta["detector_distance"] == pytest.approx(265.07, abs=0.01)
+        assert src["detector_distance"] == f"/entry/experiment_{index}/instrument/detector/module0/module_offset"
 
 
 def test_dls_i16_entry1_array_strings(shared) -> None:
@@ -125,6 +128,7 @@ def test_dls_i16_entry1_array_strings(shared) -> None:
     assert meta["oscillation_width"] == pytest.approx(0.001)
     assert meta["sample_name"] == "Default Sample"
     assert "start_time" not in meta
+    assert "detector_distance" not in meta  # rotated six-circle arm: not derived, not invented
     missing = {d["path"].rsplit("/", 2)[-2] + "/" + d["path"].rsplit("/", 1)[-1]: d for d in sweep.datafiles
                if not d["exists"]}
     assert missing["538039-pilatus100k-files/538039.hdf"]["target"] == "/entry/instrument/detector/data"

@@ -321,3 +321,32 @@ def test_keys_are_ontology_terms_in_canonical_units() -> None:
             if term.type in ("float", "int"):
                 assert isinstance(value, int | float) and not isinstance(value, bool)
     assert not units.MISSING_TERMS
+
+
+def _geometry_only(f: h5py.File, two_theta: float) -> None:
+    """No distance field: det_z (mm) → two_theta → module_offset (m, with an offset) → pixel directions."""
+    entry = nxmx_entry(f)
+    detector = entry["instrument/detector"]
+    del detector["distance"]
+    t = group(detector, "transformations", "NXtransformations")
+    axis(t, "det_z", [250.0], "translation", "/entry/instrument/detector/transformations/two_theta", (0, 0, 1),
+         "mm")
+    axis(t, "two_theta", [two_theta], "rotation", ".", (1, 0, 0), "deg")
+    module = detector["module"]
+    number(module, "module_offset", 0.0, "m", transformation_type="translation", vector=np.array([1.0, 0, 0]),
+           offset=np.array([0.1, 0.12, 0.0]), depends_on=np.bytes_(b"/entry/instrument/detector/transformations/det_z"))
+    for name, vector in (("fast_pixel_direction", (-1.0, 0, 0)), ("slow_pixel_direction", (0, -1.0, 0))):
+        module[name].attrs["vector"] = np.array(vector)
+        module[name].attrs["depends_on"] = np.bytes_(b"/entry/instrument/detector/module/module_offset")
+
+
+def test_distance_derived_from_module_geometry() -> None:
+    [sweep] = harvest_memory(_geometry_only, two_theta=0.0).sweeps
+    assert sweep.metadata["detector_distance"] == pytest.approx(250.0)
+    assert sweep.sources["detector_distance"] == "/entry/instrument/detector/module/module_offset"
+    assert any("derived from the module geometry" in w for w in sweep.warnings)
+
+
+def test_no_distance_invented_for_a_rotated_detector_arm() -> None:
+    [sweep] = harvest_memory(_geometry_only, two_theta=20.0).sweeps
+    assert "detector_distance" not in sweep.metadata
