@@ -196,6 +196,8 @@ def search(
         ident = int(id)
     except ValueError as err:
         raise BadParameterError(f"id must be an integer, not {id!r}") from err
+    if not -(2**63) <= ident < 2**63:
+        raise BadParameterError(f"id {id} is out of range (a 64-bit integer)")
     return _json(cat.get(query, ident))
 
 

@@ -114,7 +114,10 @@ def tokenize(query: str) -> list[Token]:
             if m.group(1) or m.group(2):
                 tokens.append(Token(T.REAL, float(text), start, text))
             else:
-                tokens.append(Token(T.INTEGER, int(text), start, text))
+                value = int(text)
+                if value > 2**63 - 1:  # ICAT integers are Java longs; SQLite cannot bind more either
+                    raise BadParameterError(f"Integer {text} at position {start} is too large", offset=start)
+                tokens.append(Token(T.INTEGER, value, start, text))
             i = m.end()
         elif ch == "'":
             j = i + 1
