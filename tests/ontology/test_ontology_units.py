@@ -91,6 +91,7 @@ def test_conversion_noise_is_dropped(ont: Ontology) -> None:
         ("detector_distance", "nan", None, "not a finite number"),
         ("detector_distance", -5, None, "below the minimum 0 mm"),
         ("transmission", 140, None, "above the maximum 100 percent"),
+        ("photon_energy", "12650", None, "above the maximum 1000 keV"),  # eV sent without unit
         ("cc_half", 99.8, None, "above the maximum 1"),
         ("number_of_images", "3600.5", None, "expected an integer"),
         ("number_of_images", True, None, "boolean"),
