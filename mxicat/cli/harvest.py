@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from mxicat.cli.output import dumps, echo_table
-from mxicat.harvest import HarvestError, harvest_nexus, units
+from mxicat.harvest import HarvestError, harvest, units
 from mxicat.harvest.harvester import is_master
 
 #: show a progress bar from this many files on
@@ -44,7 +44,7 @@ def discover(paths: tuple[str, ...]) -> list[str]:
 def harvest_one(path: str) -> Outcome:
     """(path, JSON object, None) or (path, None, error line); never raises for a bad file."""
     try:
-        return path, harvest_nexus(path).to_json(), None
+        return path, harvest(path).to_json(), None
     except HarvestError as err:
         return path, None, f"{err.code}: {err}"
     except Exception as err:  # noqa: BLE001 - one broken file must not stop the others
@@ -80,7 +80,7 @@ def _echo_tables(result: dict[str, Any]) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Harvest in this many parallel processes.")
 def harvest_command(paths: tuple[str, ...], fmt: str, jobs: int) -> None:
-    """Harvest metadata from NeXus/HDF5 (NXmx) master files.
+    """Harvest metadata from NeXus/HDF5 (NXmx) master files (and DIALS .expt files named explicitly).
 
     Directories are walked for *.nxs, *master.h5 and other *.h5 files that are NXmx masters (data files
     are skipped). A file that cannot be harvested gives one error line on stderr; the others are still

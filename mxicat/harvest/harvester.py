@@ -19,6 +19,7 @@ import numpy as np
 import pint
 
 from mxicat.harvest import units
+from mxicat.harvest.dials import harvest_dials_expt, is_experiment_list
 from mxicat.harvest.files import sweep_datafiles
 from mxicat.harvest.geometry import derived_distance
 from mxicat.harvest.nexus import Field, NXbeam, NXdetector, NXentry, NXinstrument, NXsample
@@ -55,13 +56,6 @@ INT_TERMS: tuple[str, ...] = ("saturation_value", "number_of_images")
 
 #: terms emitted only when the ontology defines them (not in the harvester's required list)
 OPTIONAL_TERMS: tuple[str, ...] = ("frame_time", "saturation_value", "detector_serial")
-
-
-@cache
-def _hc_kev_angstrom() -> float:
-    """h·c in keV·Å, from pint's constants (12.398…)."""
-    quantity = units.registry().Quantity(1.0, "planck_constant * speed_of_light")
-    return float(quantity.to("keV * angstrom").magnitude)
 
 
 def _clean(value: float) -> float:
@@ -216,12 +210,12 @@ class SweepBuilder:
                 if energy is not None and energy.first:
                     kev = self._convert("photon_energy", energy.first, energy.units or "keV", energy.path)
                     if kev:
-                        self.put("wavelength", _clean(units.convert(_hc_kev_angstrom() / kev, "angstrom",
+                        self.put("wavelength", _clean(units.convert(units.hc_kev_angstrom() / kev, "angstrom",
                                                                     "wavelength")), energy.path)
                         break
         wavelength_a = self._in_unit("wavelength", "angstrom")
         if wavelength_a:
-            energy_kev = _hc_kev_angstrom() / wavelength_a
+            energy_kev = units.hc_kev_angstrom() / wavelength_a
             self.put("photon_energy", _clean(units.convert(energy_kev, "keV", "photon_energy")),
                      self.sources["wavelength"])
         if self.instrument is not None:
@@ -406,6 +400,17 @@ def is_master(path: str | os.PathLike[str]) -> bool:
     return False
 
 
+def harvest(path: str | os.PathLike[str]) -> HarvestResult:
+    """Harvest any supported file: an NXmx/HDF5 master, or a DIALS experiment list (``.expt``).
+
+    Raises:
+        HarvestError: the file cannot be harvested (see :func:`harvest_nexus`, :func:`harvest_dials_expt`).
+    """
+    if is_experiment_list(path):
+        return harvest_dials_expt(path)
+    return harvest_nexus(path)
+
+
 def harvest_nexus(path: str | os.PathLike[str]) -> HarvestResult:
     """Harvest the NXmx master file at ``path`` into canonical, provenance-carrying metadata.
 
@@ -432,4 +437,4 @@ def harvest_nexus(path: str | os.PathLike[str]) -> HarvestResult:
         raise HarvestError(text, f"truncated or corrupt HDF5 file ({err})") from err
 
 
-__all__ = ["HarvestError", "HarvestResult", "Sweep", "harvest_file", "harvest_nexus", "is_master"]
+__all__ = ["HarvestError", "HarvestResult", "Sweep", "harvest", "harvest_file", "harvest_nexus", "is_master"]

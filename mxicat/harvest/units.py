@@ -135,3 +135,10 @@ def is_compatible(from_unit: str | None, term: str) -> bool:
     except (pint.errors.PintError, ValueError, TypeError, AttributeError):
         return False
     return True
+
+
+@functools.cache
+def hc_kev_angstrom() -> float:
+    """h·c in keV·Å (12.398…), from pint's constants: photon energy = hc / wavelength."""
+    quantity = registry().Quantity(1.0, "planck_constant * speed_of_light")
+    return float(quantity.to("keV * angstrom").magnitude)
