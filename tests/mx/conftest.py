@@ -21,3 +21,12 @@ def mx(tmp_path: Path) -> Iterator[MxCatalogue]:
         cat.ensure_investigation("mx2532", beamline="id23eh2")
     yield cat
     cat.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """(``icat+http://127.0.0.1:<port>``, root credentials) of a ``mxicat serve`` subprocess."""
+    from mx_support import serve
+
+    with serve(tmp_path_factory.mktemp("served")) as served_at:
+        yield served_at

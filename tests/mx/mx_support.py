@@ -5,11 +5,19 @@ Tests build their own inputs so a fresh clone without ``../shared/testdata`` sti
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
+import requests
 
 from mxicat.mx import MxCatalogue, open_catalogue
 
@@ -120,3 +128,49 @@ def write_mmcif(path: Path, *, name: str = "result", program: str = "XSCALE", ve
                                  a=a, d_min=d_min, d_outer_low=round(d_min + 0.05, 2))
     path.write_text(text, encoding="utf-8")
     return path
+
+
+ROOT_PASSWORD = "root-pw"
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """Run ``python -m mxicat serve`` on a free 127.0.0.1 port with its own catalogue and users file."""
+    from mxicat.catalogue.embedded.auth import write_simple_user
+
+    auth_file = root / "users.yaml"
+    write_simple_user(auth_file, "root", ROOT_PASSWORD)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXICAT_")}
+    env.update(MXICAT_CONFIG=str(root / "absent.toml"), MXICAT_CATALOGUE=f"sqlite:///{root / 'served.db'}",
+               MXICAT_AUTH_FILE=str(auth_file), MXICAT_ROOT_USER_NAMES='["simple/root"]',
+               MXICAT_OUTBOX=str(root / "outbox.db"))
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "mxicat", "serve", "--host", "127.0.0.1", "--port",
+                             str(port), "--log-level", "warning"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mxicat serve exited: {(root / 'serve.log').read_text()}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/icat/version", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mxicat serve not ready: {(root / 'serve.log').read_text()}")
+            time.sleep(0.1)
+        yield (f"icat+http://127.0.0.1:{port}",
+               {"plugin": "simple", "username": "root", "password": ROOT_PASSWORD})
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
