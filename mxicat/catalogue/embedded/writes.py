@@ -185,6 +185,13 @@ class _Plan:
         self.defaults: list[tuple[int, Any]] = [
             (self.pos[f.column], f.default) for f in info.attributes.values() if f.default is not None
         ]
+        self.blank: list[Any] = [None] * len(self.columns)
+        for pos, default in self.defaults:
+            self.blank[pos] = default
+        self.meta_pos = tuple(self.pos[c] for c in ("CREATE_ID", "CREATE_TIME", "MOD_ID", "MOD_TIME"))
+        self.table_name = self.table.name
+        self.is_parameter = info.name in PARAMETER_ENTITIES
+        self.dataset_pos = self.pos["DATASET_ID"] if info.name == "Datafile" else None
         cols = ", ".join(f'"{c}"' for c in self.columns)
         marks = ", ".join("?" for _ in self.columns)
         self.insert_sql = f'INSERT INTO "{self.table.name}" ({cols}) VALUES ({marks})'
@@ -325,23 +332,25 @@ class Writer:
         parent: tuple[RelationInfo, int] | None,
         top_ids: list[int] | None,
     ) -> int:
-        """Rows for one object (and its embedded children) appended to ``levels``; returns its id."""
+        """Rows for one object (and its embedded children) appended to ``levels``; returns its id.
+
+        This is the hot loop of createMany: plain dict/type checks, positions precomputed in :class:`_Plan`.
+        """
         p = plan(info.name)
-        row: list[Any] = [None] * len(p.columns)
-        for pos, default in p.defaults:
-            row[pos] = default
+        row: list[Any] = p.blank.copy()
+        attrs, ones = p.attrs, p.ones
         children: list[tuple[RelationInfo, list[Any]]] = []
         for key, value in content.items():
-            a = p.attrs.get(key)
+            a = attrs.get(key)
             if a is not None:
                 row[a[0]] = None if value is None else a[1](value)
                 continue
-            o = p.ones.get(key)
+            o = ones.get(key)
             if o is not None:
                 if value is None:
                     continue
-                ref = value.get("id") if isinstance(value, Mapping) else None
-                if isinstance(ref, bool) or not isinstance(ref, int):
+                ref = value.get("id") if isinstance(value, dict | Mapping) else None
+                if type(ref) is not int:
                     raise BadParameterError(f"{info.name}.{key} must be a reference {{\"id\": n}}, got {value!r:.80}")
                 row[o[0]] = ref
                 continue
@@ -362,32 +371,39 @@ class Writer:
                 continue
             raise BadParameterError(f"Field {key} not found in {info.name}")
         if parent is not None:
-            prel, pid = parent
-            row[p.ones[prel.mapped_by or ""][0]] = pid
+            row[ones[parent[0].mapped_by or ""][0]] = parent[1]
         for pos, fname in p.required:
             if row[pos] is None:
                 raise ValidationError(f"{info.name}: {fname} cannot be null")
-        if info.name in PARAMETER_ENTITIES:
+        if p.is_parameter:
             self.check_parameter(info.name, row, p)
-        for col, value in (("CREATE_ID", self.user), ("CREATE_TIME", self.now_db),
-                           ("MOD_ID", self.user), ("MOD_TIME", self.now_db)):
-            if row[p.pos[col]] is None:
-                row[p.pos[col]] = value
-        new_id = self.allocate(p.table.name, 1)
+        ci, cti, mi, mti = p.meta_pos
+        if row[ci] is None:
+            row[ci] = self.user
+        if row[cti] is None:
+            row[cti] = self.now_db
+        if row[mi] is None:
+            row[mi] = self.user
+        if row[mti] is None:
+            row[mti] = self.now_db
+        new_id = self.allocate(p.table_name, 1)
         row[0] = new_id
         if top_ids is not None:
             top_ids.append(new_id)
         while len(levels) <= level:
             levels.append({})
-        levels[level].setdefault(info.name, []).append(row)
-        if info.name == "Datafile":
-            self.dirty_datasets.add(row[p.pos["DATASET_ID"]])
+        bucket = levels[level].get(info.name)
+        if bucket is None:
+            bucket = levels[level][info.name] = []
+        bucket.append(row)
+        if p.dataset_pos is not None:
+            self.dirty_datasets.add(row[p.dataset_pos])
         for rel, items in children:
             target = ENTITIES[rel.target]
             for item in items:
-                if not isinstance(item, Mapping):
+                if not isinstance(item, dict | Mapping):
                     raise BadParameterError(f"{info.name}.{rel.name} items must be mappings")
-                if "id" in item and item["id"] is not None:
+                if item.get("id") is not None:
                     raise BadParameterError(f"a nested {target.name} in {info.name}.{rel.name} must not carry an id")
                 self._build(target, item, index, level + 1, levels, (rel, new_id), None)
         return new_id
