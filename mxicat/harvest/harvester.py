@@ -16,7 +16,6 @@ from typing import TypeAlias
 
 import h5py
 import numpy as np
-import pint
 
 from mxicat.harvest import units
 from mxicat.harvest.dials import harvest_dials_expt, is_experiment_list
@@ -127,7 +126,7 @@ class SweepBuilder:
                 return None
             try:
                 return units.convert(value, unit, term)
-            except (pint.errors.PintError, ValueError, TypeError, AttributeError) as err:
+            except units.UnitError as err:
                 self.warnings.append(f"{path}: unit {unit!r} not convertible for {term} ({err})")
                 return None
         guesses, low, high = UNITLESS_GUESSES.get(term, (("",), -np.inf, np.inf))
@@ -229,7 +228,7 @@ class SweepBuilder:
         if not isinstance(value, int | float):
             return None
         canonical = units.canonical_unit(term)
-        scale, offset = units._linear(units.normalise_unit(canonical) or "", unit)
+        scale, offset = units.linear(units.normalise_unit(canonical) or "", unit)
         return value * scale + offset
 
     def _detector(self) -> None:
@@ -276,8 +275,8 @@ class SweepBuilder:
             return
         pixel_um = self._in_unit(pixel_term, "micrometre")
         try:
-            length_um = units._linear(unit, "micrometre")[0] * found.first
-        except (pint.errors.PintError, ValueError, AttributeError):
+            length_um = units.linear(unit, "micrometre")[0] * found.first
+        except units.UnitError:
             self.warnings.append(f"{found.path}: unit {found.units!r} not a length or pixel")
             return
         if pixel_um:
@@ -435,6 +434,9 @@ def harvest_nexus(path: str | os.PathLike[str]) -> HarvestResult:
             return harvest_file(handle, text)
     except (OSError, RuntimeError) as err:
         raise HarvestError(text, f"truncated or corrupt HDF5 file ({err})") from err
+    except (KeyError, ValueError, TypeError) as err:  # content no reader path expected: name the file
+        logger.debug("harvest of %s failed", text, exc_info=True)
+        raise HarvestError(text, f"unexpected content ({type(err).__name__}: {err})") from err
 
 
 __all__ = ["HarvestError", "HarvestResult", "Sweep", "harvest", "harvest_file", "harvest_nexus", "is_master"]

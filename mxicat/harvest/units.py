@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pint
+if TYPE_CHECKING:
+    import pint
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def registry() -> pint.UnitRegistry:
 
         return get_registry()
     except ImportError:  # ontology package absent: an own registry with the one extra MX unit
+        import pint
+
         own = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
         own.define("photon = count = ph = photons")
         return own
@@ -108,13 +111,25 @@ def normalise_unit(unit: str | None) -> str | None:
     return _SPELLINGS.get(unit, unit) or None
 
 
+class UnitError(ValueError):
+    """A unit string pint does not know, or units of different dimensions."""
+
+
 @functools.cache
-def _linear(from_unit: str, to_unit: str) -> tuple[float, float]:
-    """(scale, offset) with ``to = scale * from + offset``, measured once with pint."""
+def linear(from_unit: str, to_unit: str) -> tuple[float, float]:
+    """(scale, offset) with ``to = scale * from + offset``, measured once per pair with pint.
+
+    Raises:
+        UnitError: a unit is unknown, or the two are not convertible (e.g. pixel → mm).
+    """
+    import pint
+
     ureg = registry()
-    source = ureg.Quantity(0.0, from_unit or "dimensionless")
-    zero = source.to(to_unit or "dimensionless").magnitude
-    one = ureg.Quantity(1.0, from_unit or "dimensionless").to(to_unit or "dimensionless").magnitude
+    try:
+        zero = ureg.Quantity(0.0, from_unit or "dimensionless").to(to_unit or "dimensionless").magnitude
+        one = ureg.Quantity(1.0, from_unit or "dimensionless").to(to_unit or "dimensionless").magnitude
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, AssertionError) as err:
+        raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: {err}") from err
     return float(one - zero), float(zero)
 
 
@@ -122,19 +137,10 @@ def convert(value: float, from_unit: str | None, term: str) -> float:
     """``value`` in ``from_unit`` expressed in the canonical unit of ``term``.
 
     Raises:
-        pint.errors.PintError: the units are unknown or of different dimensions (callers warn and skip).
+        UnitError: the units are unknown or of different dimensions (callers warn and skip).
     """
-    scale, offset = _linear(normalise_unit(from_unit) or "", canonical_unit(term))
+    scale, offset = linear(normalise_unit(from_unit) or "", canonical_unit(term))
     return value * scale + offset
-
-
-def is_compatible(from_unit: str | None, term: str) -> bool:
-    """True when ``from_unit`` converts to the canonical unit of ``term``."""
-    try:
-        _linear(normalise_unit(from_unit) or "", canonical_unit(term))
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 @functools.cache
