@@ -45,8 +45,12 @@ class EmbeddedIcatBackend:
         return self._max_entities
 
     def catalogue(self, session_id: str) -> Catalogue:
-        """The catalogue as the user of this live session (``SessionError`` otherwise)."""
-        return self.store.session(session_id)  # type: ignore[no-any-return]
+        """The catalogue as the user of this live session (``SessionError`` otherwise).
+
+        The session is checked once, here, for the whole request; the returned catalogue acts as its user
+        without checking the session again on every call (one SESSION_ lookup per request, not two).
+        """
+        return self.store.as_user(self._sessions.user_name(session_id))  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Release the catalogue file."""
