@@ -81,6 +81,27 @@ class SessionError(MxicatError):
     exit_code = 6
 
 
+class AuthenticationError(SessionError):
+    """A request needs a session and has none, or an unknown or expired one (HTTP 401 on the MX API)."""
+
+    http_status = 401
+
+
+class InvalidRequestError(BadParameterError):
+    """A request body or query failed validation; ``errors`` lists every bad field (HTTP 422)."""
+
+    http_status = 422
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+    def to_icat_json(self) -> dict[str, Any]:
+        body = super().to_icat_json()
+        body["errors"] = self.errors
+        return body
+
+
 class ValidationError(MxicatError):
     """The operation would break an invariant (ICAT ``VALIDATION``)."""
 

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
@@ -41,8 +42,16 @@ def routers(settings: Settings) -> list[APIRouter]:
     """
     from mxicat.catalogue.open import is_remote_url
     from mxicat.http import icat_rest
+    from mxicat.http.routes import auth, datasets, federation, ingest, investigations, panosc
 
-    found: list[APIRouter] = []
+    found: list[APIRouter] = [
+        auth.router,  # /api/v1/auth: login with the catalogue's authenticators, bearer tokens
+        datasets.router,  # /api/v1/datasets, /api/v1/groups (reads), mmCIF export
+        investigations.router,  # /api/v1/investigations, /api/v1/samples
+        ingest.router,  # /api/v1/collections, /api/v1/processed, POST /api/v1/groups
+        federation.router,  # /api/v1/federation/datasets: fan-out to the configured peers
+        panosc.router,  # /panosc/...: PaNOSC search API provider (public data)
+    ]
     if not is_remote_url(settings.catalogue):
         found.append(icat_rest.router)  # /icat/... ICAT REST API over the embedded catalogue
     return found
@@ -53,6 +62,16 @@ async def _mxicat_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         logger.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc)
     return JSONResponse(exc.to_icat_json(), status_code=exc.http_status)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's request validation failures in the one error shape (422, every bad field listed)."""
+    from mxicat.errors import InvalidRequestError
+
+    errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+              for e in exc.errors()]  # type: ignore[attr-defined]
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    return await _mxicat_error(request, InvalidRequestError(f"invalid request: {fields}", errors))
 
 
 async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
@@ -99,6 +118,7 @@ def create_app(settings: Settings | None = None, *, icat_backend: IcatBackend | 
     for router in routers(settings):
         app.include_router(router)
     app.add_exception_handler(MxicatError, _mxicat_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _last_resort)
     if settings.cors_origins:
         app.add_middleware(
