@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     lifetime_minutes: int = Field(120, description="session lifetime")
     root_user_names: list[str] = Field(default_factory=lambda: ["simple/root"])
     auth_file: Path | None = Field(None, description="YAML file of users for the simple authenticator")
+    authenticators: list[str] | None = Field(
+        None, description="authenticators an embedded catalogue offers (default simple, db; anon opt-in)"
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     cors_origins: list[str] = Field(default_factory=list)
