@@ -87,6 +87,9 @@ class SweepBuilder:
     def put(self, term: str, value: MetadataValue | None, path: str) -> None:
         if value is None or term in self.metadata:
             return
+        if isinstance(value, float) and not np.isfinite(value):
+            self.warnings.append(f"{path}: {term} is not a finite number; skipped")
+            return
         if term in OPTIONAL_TERMS and not _known(term):
             return
         self.metadata[term] = value

@@ -1,0 +1,77 @@
+"""Whatever is missing or oddly typed in an NXmx file, the harvester returns or raises HarvestError only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import h5py
+import numpy as np
+import pytest
+from nxmx_fixtures import memory_file, nxmx_entry
+
+from mxicat.harvest import HarvestError
+from mxicat.harvest.harvester import harvest_file
+
+
+def _paths() -> list[str]:
+    with memory_file() as f:
+        nxmx_entry(f, data="none")
+        found: list[str] = []
+        f.visit(found.append)
+    return found
+
+
+PATHS = _paths()
+
+Mutation = Callable[[h5py.File, str], None]
+
+
+def delete(f: h5py.File, path: str) -> None:
+    del f[path]
+
+
+def to_text(f: h5py.File, path: str) -> None:
+    attrs = dict(f[path].attrs)
+    del f[path]
+    f[path] = "not a number"
+    f[path].attrs.update(attrs)
+
+
+def to_empty(f: h5py.File, path: str) -> None:
+    del f[path]
+    f.create_dataset(path, shape=(0,), dtype="f8")
+
+
+def to_string_pair(f: h5py.File, path: str) -> None:
+    del f[path]
+    f[path] = np.array([b"a", b"b"])
+
+
+def to_nan(f: h5py.File, path: str) -> None:
+    attrs = dict(f[path].attrs)
+    del f[path]
+    f[path] = np.full(3, np.nan)
+    f[path].attrs.update(attrs)
+
+
+@pytest.mark.parametrize("mutate", [delete, to_text, to_empty, to_string_pair, to_nan])
+def test_every_object_mutated(mutate: Mutation) -> None:
+    outcomes: dict[str, str] = {}
+    for path in PATHS:
+        with memory_file() as f:
+            nxmx_entry(f, data="none")
+            mutate(f, path)
+            try:
+                result = harvest_file(f, "mem.nxs")
+            except HarvestError as err:
+                outcomes[path] = f"error: {err}"
+                continue
+        for sweep in result.sweeps:
+            assert sweep.scan_type in ("rotation", "still")
+            assert set(sweep.sources) == set(sweep.metadata)
+            for value in sweep.metadata.values():
+                assert not (isinstance(value, float) and np.isnan(value))
+        outcomes[path] = "ok"
+    # only taking away the entry itself (or its class marker and definition) leaves no MX content
+    errors = {p for p, o in outcomes.items() if o.startswith("error")}
+    assert errors <= {"entry", "entry/instrument", "entry/definition"}, errors
