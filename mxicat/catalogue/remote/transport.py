@@ -185,6 +185,11 @@ def _error_from(resp: requests.Response, method: str, path: str) -> MxicatError:
     if isinstance(body, dict) and "code" in body:
         return translate_icat_error(body, status=resp.status_code)
     where = f"{method} {resp.url.split('?')[0]}"
+    if resp.status_code in (414, 431):
+        return BadParameterError(
+            f"HTTP {resp.status_code} for {where}: the request line is too long for this server "
+            f"({len(resp.url)} characters); ICAT searches travel in the URL, so split long IN (...) lists"
+        )
     if resp.status_code in (502, 503, 504):
         return UnavailableError(f"ICAT unavailable: HTTP {resp.status_code} for {where}")
     if resp.status_code in (404, 405, 501):

@@ -208,6 +208,14 @@ def test_proxy_html_and_wrong_endpoint(session: RemoteCatalogue, mocked: respons
         session.version()
 
 
+def test_too_long_search_url_is_a_clear_bad_parameter(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
+    """Payara/Grizzly in front of icat.server refuse request lines over its header limit (about 8 KB)."""
+    mocked.get(EM, status=414, body="Request-URI Too Long", content_type="text/plain")
+    ids = ",".join(str(i) for i in range(3000))
+    with pytest.raises(BadParameterError, match="split long IN"):
+        session.search(f"SELECT d FROM Dataset d WHERE d.id IN ({ids})")
+
+
 def test_reads_are_retried_writes_are_not(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
     mocked.get(EM, status=503, body="busy")
     mocked.get(EM, json=[1])
