@@ -367,3 +367,9 @@ def test_auto_refresh_keeps_a_long_running_session(session: RemoteCatalogue, moc
     now[0] += 2 * 60  # 31 minutes since the login: refresh first
     session.search("SELECT COUNT(f) FROM Facility f")
     assert [c.request.method for c in mocked.calls[1:]] == ["GET", "GET", "PUT", "GET"]
+
+
+@pytest.mark.parametrize("key", ["loggedIn", "isLoggedIn"])  # the code writes loggedIn, the javadoc isLoggedIn
+def test_is_logged_in_reads_both_spellings(mocked: responses.RequestsMock, key: str) -> None:
+    mocked.get(f"{BASE}/icat/user/db/jdoe", json={key: True})
+    assert RemoteIcat(URL).is_logged_in("db/jdoe") is True
