@@ -75,3 +75,30 @@ def test_every_object_mutated(mutate: Mutation) -> None:
     # only taking away the entry itself (or its class marker and definition) leaves no MX content
     errors = {p for p, o in outcomes.items() if o.startswith("error")}
     assert errors <= {"entry", "entry/instrument", "entry/definition"}, errors
+
+
+def _attributes() -> list[tuple[str, str]]:
+    with memory_file() as f:
+        nxmx_entry(f, data="none")
+        found: list[tuple[str, str]] = []
+        f.visititems(lambda name, obj: found.extend((name, a) for a in obj.attrs))
+    return found
+
+
+@pytest.mark.parametrize("replacement", [None, 7, np.array([b"x", b"y"]), np.zeros((2, 2))],
+                         ids=["deleted", "int", "two-strings", "matrix"])
+def test_every_attribute_mutated(replacement: object) -> None:
+    for path, name in _attributes():
+        with memory_file() as f:
+            nxmx_entry(f, data="none")
+            if replacement is None:
+                del f[path].attrs[name]
+            else:
+                f[path].attrs[name] = replacement
+            try:
+                result = harvest_file(f, "mem.nxs")
+            except HarvestError:
+                assert name == "NX_class", (path, name)  # an entry or instrument no longer recognised
+                continue
+        for sweep in result.sweeps:
+            assert set(sweep.sources) == set(sweep.metadata)
