@@ -8,6 +8,7 @@ too) and are skipped.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def validate(
             continue
         result.notes.extend(f"{key}: {n}" for n in notes)
         previous = result.sources.get(resolved.key)
-        if previous is not None and result.values[resolved.key] != canonical:
+        if previous is not None and not _same(result.values[resolved.key], canonical):
             result.problems.append(Problem(
                 key, value, f"conflicts with {previous}={metadata[previous]!r} "
                             f"(both mean {resolved.key})"))
@@ -121,3 +122,10 @@ def validate(
             warnings.warn(f"{len(result.unmapped)} key(s) are not ontology terms and are kept "
                           f"unmapped: {names}", OntologyTermWarning, stacklevel=2)
     return result
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values; floats from different names/units agree to 1e-9 relative (conversion noise)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)

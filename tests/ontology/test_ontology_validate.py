@@ -109,6 +109,9 @@ def test_record_and_technique_filters(ont: Ontology) -> None:
 def test_conflicting_names_for_one_key(ont: Ontology) -> None:
     same = validate({"MX_wavelength": "0.98", "InstrumentMonochromator_wavelength": "0.98"}, ontology=ont)
     assert same.ok and same.values == {"wavelength": 0.98}
+    units = validate({"MX_detectorDistance": "213.96", "detector_distance": {"value": 0.21396, "unit": "m"}},
+                     ontology=ont)
+    assert units.ok and units.values == {"detector_distance": 213.96}
     differ = validate({"MX_wavelength": "0.98", "InstrumentMonochromator_wavelength": "1.2"}, ontology=ont)
     assert [p.key for p in differ.problems] == ["InstrumentMonochromator_wavelength"]
     assert "conflicts with MX_wavelength" in differ.problems[0].reason
