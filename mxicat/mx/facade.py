@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from mxicat.catalogue.base import Catalogue
-from mxicat.errors import BadParameterError, MxicatError, NoSuchObjectFoundError
+from mxicat.errors import (
+    BadParameterError,
+    InsufficientPrivilegesError,
+    MxicatError,
+    NoSuchObjectFoundError,
+    NotImplementedYetError,
+)
 from mxicat.mx import collections as _collections
 from mxicat.mx.collections import Registration
 from mxicat.mx.facility import PROCESSED_TYPE, RAW_TYPE, Registry, entity
@@ -131,9 +137,10 @@ class MxCatalogue:
                              title: str | None = None) -> dict[str, Any]:
         """The investigation, created when missing and allowed.
 
-        ``create=None`` (default) creates on the embedded catalogue (with a warning; the session user
-        becomes its principal experimenter), and on a remote ICAT only when the catalogue says this user
-        may create investigations. ``create=False`` never creates.
+        ``create=None`` (default) creates it (with a warning; the session user becomes its principal
+        experimenter when a User entity exists): on the embedded catalogue always (as its administrator),
+        on a remote ICAT only when the user may create investigations there (ICAT's rules decide; a
+        refusal becomes a clear "not found, may not create" error). ``create=False`` never creates.
 
         Raises:
             NoSuchObjectFoundError: missing and not created.
@@ -146,20 +153,27 @@ class MxCatalogue:
         name, _, visit = str(reference).strip().partition("/")
         new = {"Investigation": {"name": name, "visitId": visit or "1", "title": title or name,
                                  "facility": {"id": self.registry.facility_id}}}
-        if create is None and self.kind != "embedded" and not self._may_create(new):
-            raise NoSuchObjectFoundError(
-                f"investigation {reference!r} not found on {self.kind} catalogue, and user "
-                f"{self.session.user_name} may not create it"
-            )
+        refused = NoSuchObjectFoundError(
+            f"investigation {reference!r} not found on the {self.kind} catalogue, and user "
+            f"{self.session.user_name} may not create it")
+        if create is None and self.kind != "embedded" and self._may_create(new) is False:
+            raise refused
+        try:
+            created = self.registry.create_investigation(
+                name, visit_id=visit or "1", title=title, beamline=beamline,
+                user_name=self.session.user_name)
+        except InsufficientPrivilegesError as err:
+            raise refused from err
         warnings.warn(f"investigation {name}/{visit or '1'} did not exist: created it for "
                       f"{self.session.user_name}", UserWarning, stacklevel=2)
-        return self.registry.create_investigation(
-            name, visit_id=visit or "1", title=title, beamline=beamline,
-            user_name=self.session.user_name)
+        return created
 
-    def _may_create(self, obj: dict[str, Any]) -> bool:
+    def _may_create(self, obj: dict[str, Any]) -> bool | None:
+        """Whether the catalogue says this user may create ``obj``; None when it cannot tell (REST)."""
         try:
             return bool(self.session.is_access_allowed(obj, "CREATE"))
+        except NotImplementedYetError:
+            return None
         except MxicatError:
             return False
 

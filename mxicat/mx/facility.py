@@ -17,7 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from mxicat.catalogue.base import Catalogue
-from mxicat.errors import BadParameterError, NoSuchObjectFoundError
+from mxicat.errors import (
+    BadParameterError,
+    InsufficientPrivilegesError,
+    NoSuchObjectFoundError,
+    ObjectAlreadyExistsError,
+)
 from mxicat.mx import jpql
 
 logger = logging.getLogger(__name__)
@@ -105,7 +110,13 @@ class Registry:
             else:
                 rows = self.session.search("SELECT f FROM Facility f ORDER BY f.id")
                 if not rows:
-                    fid = self.session.create({"Facility": {"name": DEFAULT_FACILITY}})
+                    try:
+                        fid = self.session.create({"Facility": {"name": DEFAULT_FACILITY}})
+                    except (ObjectAlreadyExistsError, InsufficientPrivilegesError) as err:
+                        raise InsufficientPrivilegesError(
+                            f"user {self.session.user_name} sees no Facility and may not create one: "
+                            "the catalogue's reference tables are not readable for this user"
+                        ) from err
                     rows = [{"Facility": {"id": fid, "name": DEFAULT_FACILITY}}]
                 elif len(rows) > 1:
                     names = ", ".join(entity(r)["name"] for r in rows)

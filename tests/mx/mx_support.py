@@ -140,6 +140,7 @@ def serve(root: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
     auth_file = root / "users.yaml"
     write_simple_user(auth_file, "root", ROOT_PASSWORD)
+    write_simple_user(auth_file, "jdoe", "jdoe-pw")  # an ordinary user, no rules: may create nothing
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])

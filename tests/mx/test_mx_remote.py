@@ -75,3 +75,20 @@ def test_remote_errors_are_the_same_classes(remote: MxCatalogue) -> None:
     with pytest.raises(BadParameterError) as info:
         remote.count_datasets("wavelength <")
     assert info.value.offset == 12
+
+
+def test_remote_missing_investigation_is_a_clear_error_without_create_rights(
+        served: tuple[str, dict[str, str]]) -> None:
+    from mxicat.catalogue.embedded.rules_default import install_policy
+    from mxicat.errors import InsufficientPrivilegesError
+
+    url, root = served
+    jdoe = {"plugin": "simple", "username": "jdoe", "password": "jdoe-pw"}
+    with open_catalogue(url, credentials=jdoe) as cat:
+        with pytest.raises(InsufficientPrivilegesError, match="sees no Facility"):
+            cat.ensure_investigation("mx4999", beamline="id29")
+    with open_catalogue(url, credentials=root) as admin:
+        install_policy(admin.session)  # reference tables readable, investigations not creatable by jdoe
+    with open_catalogue(url, credentials=jdoe) as cat:
+        with pytest.raises(NoSuchObjectFoundError, match="may not create it"):
+            cat.ensure_investigation("mx4999", beamline="id29")
