@@ -5,7 +5,7 @@ files (same schema, indexes, foreign keys, WAL, ``synchronous=NORMAL``), in tran
 Datasets, in the same process. The mxicat side goes through the public API (``EmbeddedCatalogue.create_many``
 with ICAT REST-shaped nested objects: validation, meta fields, id allocation, enforced-parameter lookups,
 authorization hook, fileSize bookkeeping); the raw side gets prebuilt tuples and only runs ``executemany``
-+ ``COMMIT``. Building the input objects/tuples (batch by batch) is outside both timers. The order of the two runs alternates
++ ``COMMIT``. Inputs are built batch by batch outside both timers. The order of the two runs alternates
 with ``--rounds`` and the best round of each is reported.
 
 Usage:

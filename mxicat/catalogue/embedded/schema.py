@@ -491,8 +491,50 @@ def row_to_entity(info: EntityInfo, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_JAVA_TYPES = {"str": "String", "int": "Long", "float": "Double", "bool": "Boolean", "datetime": "Date"}
+_JAVA_INTEGER = frozenset({("Facility", "daysUntilRelease")})
+
+
+def icat_entity_info(name: str) -> dict[str, Any]:
+    """ICAT ``getEntityInfo(name)`` as data: ``{"classComment", "constraints": [{"fieldNames"}], "fields": [...]}``
+    (``constraints`` absent when the entity has none, as ICAT sends it).
+
+    Each field has ``name``, ``type`` (Java type or related bean), ``relType`` (ATTRIBUTE/ONE/MANY),
+    ``notNullable`` and, for strings, ``stringLength`` -- what python-icat reads to build its entity classes,
+    so its ``icat.query.Query`` can render queries offline from this schema (``"Parameter"`` is accepted):
+    a stub client answering ``getEntityInfo`` with a namespace of this dict whose fields allow both ``f["name"]``
+    and ``f.name`` (as suds objects do).
+    """
+    if name == "Parameter":  # the abstract parent python-icat asks for first
+        base = ENTITIES["DatasetParameter"]
+        keep = {*META_FIELDS, "stringValue", "numericValue", "dateTimeValue", "rangeTop", "rangeBottom", "error",
+                "type"}
+        fields = [_field_info(base, n) for n in sorted(keep)]
+        return {"classComment": "", "fields": fields}
+    info = entity(name)
+    names = sorted([*info.fields, *info.relations])
+    out: dict[str, Any] = {"classComment": "", "fields": [_field_info(info, n) for n in names]}
+    if info.unique_key:  # ICAT sends no constraints element for entities without one
+        out["constraints"] = [{"fieldNames": list(info.unique_key)}]
+    return out
+
+
+def _field_info(info: EntityInfo, name: str) -> dict[str, Any]:
+    rel = info.relations.get(name)
+    if rel is not None:
+        return {"name": name, "type": rel.target, "relType": "MANY" if rel.many else "ONE",
+                "notNullable": rel.not_null}
+    f = info.fields[name]
+    java = f.enum_class or ("Integer" if (info.name, name) in _JAVA_INTEGER else _JAVA_TYPES[f.type])
+    out: dict[str, Any] = {"name": name, "type": java, "relType": "ATTRIBUTE", "notNullable": f.not_null}
+    if f.length is not None:
+        out["stringLength"] = f.length
+    return out
+
+
 __all__ = [
     "ENTITIES", "ENUMS", "EntityInfo", "FieldInfo", "ICAT_VERSION", "INSTANCE_NAMES", "META_FIELDS",
+    "icat_entity_info",
     "PARAMETER_ENTITIES", "RelationInfo", "TABLES", "entity", "from_db_datetime", "metadata",
     "physical_column", "row_to_entity", "to_db_datetime", "value_from_db",
 ]

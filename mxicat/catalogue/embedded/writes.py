@@ -88,6 +88,16 @@ def parse_datetime(value: Any, what: str) -> datetime:
     raise BadParameterError(f"Badly formatted date {value!r} for {what}")
 
 
+def _from_text(value: Any, parse: Callable[[str], Any]) -> Any:
+    """``parse(value)`` for a string that parses (dump files carry numbers as text), else None."""
+    if isinstance(value, str):
+        try:
+            return parse(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def _convert(info: EntityInfo, f: FieldInfo) -> Callable[[Any], Any]:
     """Converter from a client value to the stored value of field ``f`` (None passes through)."""
     what = f"{info.name}.{f.name}"
@@ -121,12 +131,10 @@ def _convert(info: EntityInfo, f: FieldInfo) -> Callable[[Any], Any]:
                 return v
             if isinstance(v, float) and v.is_integer():
                 return int(v)
-            if isinstance(v, str):
-                try:
-                    return int(v.strip())
-                except ValueError:
-                    pass
-            raise BadParameterError(f"{what} must be an integer, got {v!r:.60}")
+            parsed = _from_text(v, int)
+            if parsed is None:
+                raise BadParameterError(f"{what} must be an integer, got {v!r:.60}")
+            return parsed
 
         return conv_int
     if f.type == "float":
@@ -136,12 +144,10 @@ def _convert(info: EntityInfo, f: FieldInfo) -> Callable[[Any], Any]:
                 return v
             if isinstance(v, int) and not isinstance(v, bool):
                 return float(v)
-            if isinstance(v, str):
-                try:
-                    return float(v.strip())
-                except ValueError:
-                    pass
-            raise BadParameterError(f"{what} must be a number, got {v!r:.60}")
+            parsed = _from_text(v, float)
+            if parsed is None:
+                raise BadParameterError(f"{what} must be a number, got {v!r:.60}")
+            return parsed
 
         return conv_float
     if f.type == "bool":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mxicat.catalogue.embedded.schema import ENTITIES, TABLES, entity, metadata, row_to_entity
+from mxicat.catalogue.embedded.schema import ENTITIES, TABLES, entity, icat_entity_info, metadata, row_to_entity
 from mxicat.errors import BadParameterError
 
 
@@ -102,3 +102,52 @@ def test_row_to_entity_rest_shape() -> None:
     assert out["id"] == 5 and out["complete"] is False and "description" not in out
     assert out["startDate"].isoformat() == "2024-05-01T10:00:00+00:00"
     assert out["datafiles"] == [] and out["parameters"] == [] and "investigation" not in out
+
+
+def test_icat_entity_info_shape() -> None:
+    info = icat_entity_info("Dataset")
+    assert info["constraints"] == [{"fieldNames": ["investigation", "name"]}]
+    by_name = {f["name"]: f for f in info["fields"]}
+    assert by_name["investigation"] == {"name": "investigation", "type": "Investigation", "relType": "ONE",
+                                        "notNullable": True}
+    assert by_name["datafiles"]["relType"] == "MANY" and by_name["name"]["stringLength"] == 255
+    assert by_name["startDate"]["type"] == "Date" and by_name["complete"]["type"] == "Boolean"
+    assert {f["type"] for f in icat_entity_info("ParameterType")["fields"] if f["name"] == "valueType"} == {
+        "ParameterValueType"}
+    assert "constraints" not in icat_entity_info("Rule")
+    assert {f["name"] for f in icat_entity_info("Parameter")["fields"]} >= {"numericValue", "type", "id"}
+
+
+def test_python_icat_renders_queries_offline_from_the_schema() -> None:
+    entities = pytest.importorskip("icat.entities")
+    query = pytest.importorskip("icat.query")
+    from types import SimpleNamespace
+
+    class SudsLike(dict):  # suds objects answer both obj["name"] and obj.name
+        __getattr__ = dict.__getitem__
+
+    class StubClient:
+        apiversion = "6.2.0"
+
+        def getEntityNames(self) -> list[str]:  # noqa: N802 - python-icat's name
+            return sorted(ENTITIES)
+
+        def getEntityInfo(self, name: str) -> SimpleNamespace:  # noqa: N802
+            info = icat_entity_info(name)
+            info["fields"] = [SudsLike(f) for f in info["fields"]]
+            return SimpleNamespace(**info)
+
+        def _has_wsdl_type(self, name: str) -> bool:
+            return True
+
+        def getEntityClass(self, name: str) -> type:  # noqa: N802
+            return self.typemap[name[0].lower() + name[1:]]
+
+    client = StubClient()
+    client.typemap = entities.getTypeMap(client)
+    q = query.Query(client, "Dataset", conditions={"investigation.name": "= 'mx1'"}, includes={"parameters.type"},
+                    order=True, limit=(0, 10))
+    text = str(q)
+    assert text.startswith("SELECT o FROM Dataset o JOIN o.investigation AS i")
+    assert " ORDER BY " in text
+    assert text.endswith("INCLUDE o.parameters AS p, p.type LIMIT 0, 10")
