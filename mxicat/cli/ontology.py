@@ -14,7 +14,6 @@ from mxicat.cli.output import dumps, echo_json, echo_table
 from mxicat.errors import BadParameterError
 from mxicat.ontology import Ontology, load_ontology, validate
 from mxicat.ontology.export import FORMATS, export, term_record
-from mxicat.ontology.terms import Term
 
 
 @click.group("ontology")
@@ -57,19 +56,13 @@ def list_cmd(ctx: click.Context, technique: str | None, record: str | None, fmt:
     if fmt == "json":
         echo_json([term_record(t) for t in terms], indent=2)
         return
-    rows = [[t.name, t.type, t.unit, _icat_label(t), t.record, ",".join(t.techniques)] for t in terms]
+    rows = [[t.name, t.type, t.unit, t.icat_label, t.record, ",".join(t.techniques)] for t in terms]
     columns = ["name", "type", "unit", "ICAT name", "record", "techniques"]
     if sys.stdout.isatty():
         echo_table(columns, rows, title=f"{len(terms)} terms")
     else:  # piped: full names, one tab-separated line per term (rich would truncate to 80 columns)
         for row in [columns, *rows]:
             click.echo("\t".join(row))
-
-
-def _icat_label(term: Term) -> str:
-    if term.shells:
-        return term.icat_template.replace("{shell}", "{" + ",".join(term.shells) + "}")
-    return term.icat_name
 
 
 @ontology_group.command("show")

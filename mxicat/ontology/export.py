@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mxicat.ontology.icat import parameter_types
-from mxicat.ontology.terms import SHELL_PLACEHOLDER, Term
+from mxicat.ontology.terms import Term
 from mxicat.ontology.vocabulary import Ontology
 
 #: keys of one element of ``export --format json``, in this order
@@ -73,12 +73,6 @@ def _range(term: Term) -> str:
     return f"≥ {low}" if low else f"≤ {high}"
 
 
-def _icat_cell(term: Term) -> str:
-    if term.shells:
-        return f"`{term.icat_template.replace(SHELL_PLACEHOLDER, '{' + ','.join(term.shells) + '}')}`"
-    return f"`{term.icat_name}`"
-
-
 def as_markdown(ontology: Ontology) -> str:
     """``docs/ontology.md``: every term by theme, generated from the YAML (a test checks it is fresh)."""
     themes: dict[str, list[Term]] = {}
@@ -127,7 +121,7 @@ def as_markdown(ontology: Ontology) -> str:
         for t in terms:
             lines.append(" | ".join([
                 f"| `{t.name}`", t.type, f"`{t.unit}`" if t.unit else "", _cell(_range(t)),
-                _icat_cell(t), _code_list(t.mmcif), _code_list(t.nxmx), _code_list(t.aliases),
+                f"`{t.icat_label}`", _code_list(t.mmcif), _code_list(t.nxmx), _code_list(t.aliases),
                 t.record, ", ".join(t.techniques), ", ".join(t.applies_to),
                 _cell(t.description) + (f" IRI: <{t.iri}>" if t.iri else "") + " |",
             ]))

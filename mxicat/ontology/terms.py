@@ -72,6 +72,13 @@ class Term:
         """True when the term has overall/inner/outer values."""
         return bool(self.shells)
 
+    @property
+    def icat_label(self) -> str:
+        """ICAT name for display: ``MXAutoprocIntegrationScaling_{overall,inner,outer}_r_merge`` per shell."""
+        if not self.shells:
+            return self.icat_name
+        return self.icat_template.replace(SHELL_PLACEHOLDER, "{" + ",".join(self.shells) + "}")
+
     def icat_name_for(self, shell: str | None = None) -> str:
         """ICAT ParameterType name of this term for ``shell`` (None or ``"overall"`` → the overall name).
 
