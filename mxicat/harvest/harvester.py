@@ -31,23 +31,23 @@ logger = logging.getLogger(__name__)
 #: a field, or a getter that reads it only when needed
 Found: TypeAlias = Field | None | Callable[[], Field | None]
 
-#: fields written without ``@units``: NXDL default unit first, then the units a writer plausibly meant,
-#: and the plausible range in the canonical unit (e.g. i16 writes sensor_thickness 0.32, meaning mm)
-UNITLESS_GUESSES: dict[str, tuple[tuple[str, ...], float, float]] = {
-    "exposure_time": (("s",), 0.0, 1e5),
-    "frame_time": (("s",), 0.0, 1e5),
-    "sensor_thickness": (("m", "mm", "um"), 1.0, 1e4),
-    "detector_distance": (("m", "mm"), 1.0, 1e5),
-    "pixel_size_x": (("m", "mm", "um"), 1.0, 5e3),
-    "pixel_size_y": (("m", "mm", "um"), 1.0, 5e3),
-    "wavelength": (("angstrom", "nm"), 0.01, 50.0),
-    "transmission": (("",), 0.0, 100.0),
-    "flux": (("Hz",), 0.0, 1e20),
-    "sample_temperature": (("K",), 0.0, 1e4),
-    "oscillation_start": (("deg",), -1e5, 1e5),
-    "oscillation_width": (("deg",), -1e5, 1e5),
-    "beam_size_x": (("m", "mm", "um"), 0.01, 1e5),
-    "beam_size_y": (("m", "mm", "um"), 0.01, 1e5),
+#: fields written without ``@units``: the NXDL default unit first, then the units a writer plausibly meant,
+#: and the plausible range (low, high, unit) — e.g. i16 writes sensor_thickness 0.32, meaning mm
+UNITLESS_GUESSES: dict[str, tuple[tuple[str, ...], tuple[float, float, str]]] = {
+    "exposure_time": (("s",), (0.0, 1e5, "s")),
+    "frame_time": (("s",), (0.0, 1e5, "s")),
+    "sensor_thickness": (("m", "mm", "um"), (1.0, 1e4, "um")),
+    "detector_distance": (("m", "mm"), (1.0, 1e5, "mm")),
+    "pixel_size_x": (("m", "mm", "um"), (1.0, 5e3, "um")),
+    "pixel_size_y": (("m", "mm", "um"), (1.0, 5e3, "um")),
+    "wavelength": (("angstrom", "nm"), (0.01, 50.0, "angstrom")),
+    "transmission": (("",), (0.0, 1.0, "")),
+    "flux": (("Hz",), (0.0, 1e20, "Hz")),
+    "sample_temperature": (("K",), (0.0, 1e4, "K")),
+    "oscillation_start": (("deg",), (-1e5, 1e5, "deg")),
+    "oscillation_width": (("deg",), (-1e5, 1e5, "deg")),
+    "beam_size_x": (("m", "mm", "um"), (0.01, 1e5, "um")),
+    "beam_size_y": (("m", "mm", "um"), (0.01, 1e5, "um")),
 }
 
 #: terms whose values are counts
@@ -125,19 +125,20 @@ class SweepBuilder:
 
     def _convert(self, term: str, value: float, unit: str | None, path: str) -> float | None:
         if unit is not None:
-            if units.normalise_unit(unit) in ("pixel",) and units.canonical_unit(term) != "pixel":
+            if units.normalise_unit(unit) == "pixel" and units.canonical_unit(term) != "pixel":
+                self.warnings.append(f"{path}: value in pixels cannot give {term}; skipped")
                 return None
             try:
                 return units.convert(value, unit, term)
             except units.UnitError as err:
                 self.warnings.append(f"{path}: unit {unit!r} not convertible for {term} ({err})")
                 return None
-        guesses, low, high = UNITLESS_GUESSES.get(term, (("",), -np.inf, np.inf))
+        guesses, (low, high, range_unit) = UNITLESS_GUESSES.get(term, (("",), (-np.inf, np.inf, "")))
         for guess in guesses:
-            converted = units.convert(value, guess, term)
-            if low <= abs(converted) <= high:
+            scale, offset = units.linear(guess, range_unit)
+            if low <= abs(value * scale + offset) <= high:
                 self.warnings.append(f"{path}: no units; assumed {guess or 'dimensionless'} for {term}")
-                return converted
+                return units.convert(value, guess, term)
         self.warnings.append(f"{path}: no units and value {value:g} implausible for {term}; skipped")
         return None
 
