@@ -247,3 +247,20 @@ def test_file_is_wal_with_foreign_keys(store) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_older_file_is_upgraded_by_init(tmp_path: Path) -> None:
+    from mxicat.catalogue.embedded.store import init_catalogue
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)  # a catalogue file from before the first migration
+    con.execute("CREATE TABLE MXICAT_MIGRATIONS (VERSION INTEGER PRIMARY KEY, NAME VARCHAR(255) NOT NULL, "
+                "APPLIED DATETIME NOT NULL)")
+    con.close()
+    with pytest.raises(ConfigurationError, match="older than this mxicat.*mxicat init"):
+        EmbeddedStore(path)
+    result = init_catalogue(path, bare=True)
+    assert result["migrations"] == ["icat-6.2.0-schema"] and not result["created"]
+    store = EmbeddedStore(path)
+    assert store.admin().search("SELECT COUNT(f) FROM Facility f") == [0]
+    store.close()
