@@ -16,9 +16,10 @@ import os
 import posixpath
 
 import h5py
+import numpy as np
 
 from mxicat.harvest.nexus import NXentry
-from mxicat.harvest.nxwalk import Walker, nx_class
+from mxicat.harvest.nxwalk import Walker, attr, decode, nx_class, read_value
 from mxicat.harvest.result import Datafile
 
 #: classes whose linked datasets hold frames (the linked files are "data", everything else "external")
@@ -64,18 +65,20 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
     warnings: list[str] = []
     exists_cache: dict[str, bool] = {}
 
-    def add(resolved: str, target: str, kind: str, message: str) -> None:
+    def add(resolved: str, target: str, kind: str, message: str | None) -> bool:
+        """Record a file once; warn with ``message`` when it is missing; return whether it exists."""
         exists = exists_cache.setdefault(resolved, os.path.exists(resolved))
         known = seen.get(resolved)
         if known is None:
             known = Datafile(path=resolved, exists=exists, kind="data" if kind == "data" else "external",
-                             target=target)
+                             target=target or None)
             seen[resolved] = known
             files.append(known)
-            if not exists:
+            if not exists and message:
                 warnings.append(message)
         elif kind == "data" and known["kind"] == "external":
             known["kind"] = "data"
+        return exists
 
     for link_path, link in (x for g in _link_groups(walker, entry) for x in walker.external_links(g)):
         resolved = walker.resolve_file(link.filename)
@@ -91,6 +94,16 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
         for resolved, target, written in sources:
             add(resolved, target, "data",
                 f"missing VDS source of {dataset.name} -> {written}:{target} (not found: {resolved})")
+    for detector in (d for i in entry.instruments for d in i.detectors):  # GDA: per-frame image file names
+        names = detector.dataset("image_data")
+        if names is None or not attr(names, "data_filename") or names.dtype.kind not in ("S", "O", "U"):
+            continue
+        values = read_value(names)
+        listed = [f for f in (decode(v) for v in np.asarray(values).reshape(-1)) if f] if values is not None else []
+        missing = [f for f in listed if not add(walker.resolve_file(f), "", "data", None)]
+        if missing:  # one warning for the whole list, not one per frame
+            warnings.append(f"{len(missing)} of {len(listed)} image files listed in {names.name} are missing "
+                            f"(first: {missing[0]} -> {walker.resolve_file(missing[0])})")
     for problem in walker.problems.values():  # links met while reading that the walk above did not list
         if problem.resolved not in seen and posixpath.commonpath([problem.path, entry.path]) == entry.path:
             add(problem.resolved, problem.target, "external", problem.message())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -133,6 +134,9 @@ def test_dls_i16_entry1_array_strings(shared) -> None:
                if not d["exists"]}
     assert missing["538039-pilatus100k-files/538039.hdf"]["target"] == "/entry/instrument/detector/data"
     assert any("538039-pilatus100k-files/538039.hdf" in w for w in sweep.warnings)
+    tiffs = sorted(Path(d["path"]).name for d in sweep.datafiles if d["path"].endswith(".tif"))
+    assert tiffs == [f"{i:05d}.tif" for i in range(1, 62)]  # GDA image_data list, one warning for all
+    assert sum("61 of 61 image files" in w for w in sweep.warnings) == 1
 
 
 def test_cli_json_lines_for_the_whole_folder(shared) -> None:
