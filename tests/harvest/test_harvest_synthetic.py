@@ -350,3 +350,20 @@ def test_distance_derived_from_module_geometry() -> None:
 def test_no_distance_invented_for_a_rotated_detector_arm() -> None:
     [sweep] = harvest_memory(_geometry_only, two_theta=20.0).sweeps
     assert "detector_distance" not in sweep.metadata
+
+
+def test_frames_from_linked_data_files_without_nimages(tmp_path: Path) -> None:
+    """Old Dectris layout: data_000001, data_000002 ExternalLinks, no VDS, no nimages: frames = sum of shapes."""
+    master = tmp_path / "old_master.h5"
+    for index, frames in ((1, 7), (2, 3)):
+        with h5py.File(tmp_path / f"old_data_{index:06d}.h5", "w") as f:
+            f.create_dataset("entry/data/data", data=np.zeros((frames, 4, 4), "uint16"))
+    with h5py.File(master, "w") as f:
+        entry = dectris_entry(f)
+        del entry["instrument/detector/detectorSpecific/nimages"], entry["data/data_000001"]
+        for index in (1, 2):
+            entry["data"][f"data_{index:06d}"] = h5py.ExternalLink(f"old_data_{index:06d}.h5", "entry/data/data")
+    [sweep] = harvest_nexus(master).sweeps
+    assert sweep.metadata["number_of_images"] == 10
+    assert [d["exists"] for d in sweep.datafiles if d["kind"] == "data"] == [True, True]
+    assert not any("missing" in w for w in sweep.warnings)
