@@ -18,7 +18,7 @@ def test_ssx_stills_experiment_list(shared) -> None:
     assert result.layout == "dials-experiment-list"
     assert len(result.sweeps) == 5  # one per experiment (lattice)
     images = []
-    for index, sweep in enumerate(result.sweeps):
+    for sweep in result.sweeps:
         meta = sweep.metadata
         assert sweep.scan_type == "still" and meta["scan_type"] == "still"  # no goniometer, no scan
         assert meta["wavelength"] == pytest.approx(1.37611)
