@@ -100,7 +100,7 @@ def open_catalogue(
         if settings is None:
             from mxicat.settings import Settings
 
-            settings = Settings()
+            settings = Settings()  # type: ignore[call-arg]
         url = settings.catalogue
     if is_remote_url(url):
         return _open_remote(url, credentials, settings, verify=verify, cert=cert, timeout=timeout)

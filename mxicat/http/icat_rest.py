@@ -80,8 +80,10 @@ def _session_catalogue(request: Request, session_id: str | None) -> Catalogue:
 def _parse_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         raise BadParameterError(f"{what} is not valid JSON: {err.msg} at position {err.pos}") from err
+    except RecursionError as err:
+        raise BadParameterError(f"{what} is nested too deeply") from err
 
 
 def _one_entity(obj: Any, offset: int) -> tuple[str, dict[str, Any]]:

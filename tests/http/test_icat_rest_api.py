@@ -80,8 +80,9 @@ def test_session_calls(client: TestClient) -> None:
         ({"json": json.dumps({"plugin": "ldap", "credentials": []})}, "SESSION", 403),
         ({"json": json.dumps({"plugin": "simple", "credentials": [{"username": "root"}, {"password": "x"}]})},
          "SESSION", 403),
+        ({"json": "[" * 100000 + "]" * 100000}, "BAD_PARAMETER", 400),
     ],
-    ids=["no-json", "bad-json", "unknown-plugin", "wrong-password"],
+    ids=["no-json", "bad-json", "unknown-plugin", "wrong-password", "deep-json"],
 )
 def test_login_errors(client: TestClient, form: dict[str, str], code: str, status: int) -> None:
     resp = client.post("/icat/session", data=form)
