@@ -4,7 +4,8 @@ Lookups accept canonical keys (``r_merge``, ``r_merge_outer``), ICAT names
 (``MXAutoprocIntegrationScaling_outer_r_merge``) and aliases (``MX_oscillationStart``). An exact match
 wins; otherwise a case-insensitive match is used when it is unambiguous (producers vary ``ccAno`` /
 ``ccano``). mmCIF items are matched case-insensitively (CIF tags are); NXmx paths are relative to the
-NXentry (a leading ``/entry/`` or ``/entry1/`` is ignored, ``<module>`` in the YAML matches any group).
+NXentry (a leading ``/entry/``, ``/entry1/`` or ``NXentry`` is ignored, NX class names stand for the
+conventional group names, ``<module>`` in the YAML matches any group).
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ class Ontology:
         return self._mmcif.get(item.strip().casefold())
 
     def by_nxmx(self, path: str) -> Term | None:
-        """Term of an NXmx path relative to the NXentry (``instrument/beam/incident_wavelength``)."""
+        """Term of an NXmx path relative to the NXentry (``instrument/beam/incident_wavelength``).
+
+        Groups may be given by name or by NX class (``/NXentry/NXinstrument/NXdetector/count_time``):
+        real files name them freely (``entry1``, ``pil100k``), so callers that locate groups by
+        ``@NX_class`` pass the class path.
+        """
         relative = _relative_nxmx(path)
         for pattern, term in self._nxmx:
             if pattern.match(relative):
@@ -128,8 +134,9 @@ class Ontology:
 
 
 def _relative_nxmx(path: str) -> str:
-    parts = [p for p in path.strip().split("/") if p]
-    if parts and re.fullmatch(r"entry\d*", parts[0]):
+    """Path relative to the NXentry, NX class names as group names (``NXdetector`` → ``detector``)."""
+    parts = [p[2:] if p.startswith("NX") else p for p in path.strip().split("/") if p]
+    while parts and re.fullmatch(r"(sub)?entry\d*", parts[0]):
         parts = parts[1:]
     return "/".join(parts)
 
