@@ -538,7 +538,10 @@ def compile_query(query: str | ast.Query, *, restrict: Restrict | None = None,
             authz[id(var)] = var
             if f is None:
                 names = [col_.name for col_ in var.table.c]
-                columns.extend(var.table.c[n].label(f"c{len(columns) + k}") for k, n in enumerate(names))
+                if len(q.select.items) == 1:  # no labels needed (and none to build) for the common case
+                    columns.extend(var.table.c[n] for n in names)
+                else:  # labels keep repeated columns (SELECT ds, ds.id) from being merged
+                    columns.extend(var.table.c[n].label(f"c{len(columns) + k}") for k, n in enumerate(names))
                 items.append(Item("entity", var.entity, names, width=len(names)))
                 continue
             items.append(Item("value", field=f))
