@@ -87,7 +87,8 @@ def as_markdown(ontology: Ontology) -> str:
         "",
         f"{len(ontology.terms)} terms ({n_keys} metadata keys counting merging-statistics shells) in "
         f"{len(themes)} themes. Each term maps one quantity between PDBx/mmCIF items, NXmx paths "
-        "(relative to the NXentry; `<module>`, `<axis>` stand for any group or axis name) and ICAT "
+        "(relative to the NXentry; `<module>`, `<axis>` stand for any group or axis name; lookups also "
+        "accept NX class paths such as `NXinstrument/NXdetector/count_time`) and ICAT "
         "ParameterType names (ESRF `CamelCaseGroup_leaf` convention), with its type and canonical unit.",
         "",
         "Rules:",
