@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mxicat.harvest import units
-from mxicat.harvest.result import Datafile, HarvestError, HarvestResult, MetadataValue, Sweep
+from mxicat.harvest.result import Datafile, HarvestError, HarvestResult, MetadataValue, ScanType, Sweep
 
 
 def is_experiment_list(path: str | os.PathLike[str]) -> bool:
@@ -94,7 +94,7 @@ def _experiment(data: dict[str, Any], index: int, expt: dict[str, Any], base: st
     exposure = ((scan or {}).get("properties") or {}).get("exposure_time") or (scan or {}).get("exposure_time")
     if exposure:
         record.put("exposure_time", float(np.median(exposure)), f"{scan_ptr}/exposure_time", "s")
-    scan_type = "rotation" if rotation else "still"
+    scan_type: ScanType = "rotation" if rotation else "still"
     record.put("scan_type", scan_type, scan_ptr if scan else f"/experiment/{index}")
     files: list[Datafile] = [Datafile(path=master, exists=True, kind="master", target=None)]
     for image in images:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mxicat.harvest.nexus import Field, NXsample, NXtransformation, depends_on_chain
+from mxicat.harvest.result import ScanType
 
 #: Dectris goniometer axes in the order a rotation scan is looked for
 DECTRIS_AXES: tuple[str, ...] = ("omega", "phi", "kappa", "chi")
@@ -29,7 +30,7 @@ DECTRIS_AXES: tuple[str, ...] = ("omega", "phi", "kappa", "chi")
 class Scan:
     """What the goniometer says about one sweep."""
 
-    scan_type: str  #: "rotation" or "still"
+    scan_type: ScanType  #: "rotation" or "still"
     axis: str | None = None  #: name of the scan axis (rotations and varying translations)
     start: Field | None = None  #: first axis value (rotations)
     width: float | None = None  #: oscillation width per frame in ``start.units``
@@ -75,7 +76,7 @@ def _from_chain(sample: NXsample) -> Scan:
     if widths is not None and width != 0 and np.any(np.abs(widths - width) > 0.1 * abs(width)):
         warnings.append(f"oscillation widths of {axis.name} differ from their median {width:g} by more than 10%")
     start = Field(axis.path, values[:1], axis.units)
-    scan_type = "rotation" if width != 0 else "still"
+    scan_type: ScanType = "rotation" if width != 0 else "still"
     return Scan(scan_type, axis.name, start, width, width_path, points, axis.path, warnings)
 
 

@@ -63,7 +63,7 @@ MISSING_TERMS: set[str] = set()
 
 
 @functools.cache
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry[Any]:
     """The pint registry used for conversions: the ontology's shared one, so both parse units alike."""
     try:
         from mxicat.ontology.units import get_registry
@@ -72,7 +72,7 @@ def registry() -> pint.UnitRegistry:
     except ImportError:  # ontology package absent: an own registry with the one extra MX unit
         import pint
 
-        own = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+        own: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
         own.define("photon = count = ph = photons")
         return own
 
@@ -80,7 +80,7 @@ def registry() -> pint.UnitRegistry:
 @functools.cache
 def _ontology() -> Any:
     try:
-        from mxicat.ontology import load_ontology  # type: ignore[attr-defined]
+        from mxicat.ontology import load_ontology
     except ImportError:
         return None
     try:
