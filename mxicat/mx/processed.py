@@ -11,9 +11,11 @@ Provenance is stored the way ICAT models it:
 Inputs may be given as dataset ids, names, or raw directory paths (``Dataset.location``, or the location of
 one of its datafiles), as pyicat-plus does; for an ISPyB dict without explicit inputs they are the raw
 datasets whose ``data_collection_id`` matches each integration's ``dataCollectionId`` (1 scaling : N
-integrations). Per-integration values are kept as JSON in ``mxicat_integrations``. Metadata may be given as canonical values, as an ISPyB-style
-integration/scaling dict (:mod:`mxicat.mx.ispyb`), or as an mmCIF file
-(:func:`mxicat.harvest.mmcif.import_mmcif`). The full ``_software`` list is kept in ``mxicat_software``.
+integrations). Per-integration values are kept as JSON in ``mxicat_integrations``.
+
+Metadata may be given as canonical values, as an ISPyB-style integration/scaling dict
+(:mod:`mxicat.mx.ispyb`), or as an mmCIF file (:func:`mxicat.harvest.mmcif.import_mmcif`). The full
+``_software`` list is kept in ``mxicat_software``.
 """
 
 from __future__ import annotations

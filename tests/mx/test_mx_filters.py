@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -27,7 +27,7 @@ def test_units_dates_like_and_functions() -> None:
     assert isinstance(day, Compare) and day.value == date(2024, 1, 1)
     (moment,) = walk(parse_filter("start_time < 2024-01-01T10:30:00+02:00"))
     assert isinstance(moment, Compare)
-    assert moment.value == datetime(2024, 1, 1, 8, 30, tzinfo=timezone.utc)
+    assert moment.value == datetime(2024, 1, 1, 8, 30, tzinfo=UTC)
     (like,) = walk(parse_filter("sample_name like 'lyso%'"))
     assert isinstance(like, Compare) and (like.op, like.value) == ("like", "lyso%")
     (call,) = walk(parse_filter('in_group("x")'))
@@ -105,7 +105,7 @@ def test_jpql_numbers_and_timestamps() -> None:
     for bad in (float("nan"), float("inf"), True, "1"):
         with pytest.raises(BadParameterError):
             jpql.number(bad)  # type: ignore[arg-type]
-    aware = datetime(2024, 1, 1, 2, 0, tzinfo=timezone.utc).astimezone()
+    aware = datetime(2024, 1, 1, 2, 0, tzinfo=UTC).astimezone()
     assert jpql.timestamp(aware) == "{ts 2024-01-01 02:00:00}"
     assert jpql.timestamp(date(2024, 5, 6)) == "{ts 2024-05-06 00:00:00}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -111,18 +112,18 @@ def test_investigation_lookup_spellings_and_errors(mx: MxCatalogue) -> None:
 
 
 def test_two_visits_are_told_apart_by_date(mx: MxCatalogue) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     registry = mx.registry
     registry.create_investigation("mx3000", visit_id="1", beamline="id29",
-                                  start=datetime(2024, 1, 1, tzinfo=timezone.utc),
-                                  end=datetime(2024, 1, 3, tzinfo=timezone.utc))
+                                  start=datetime(2024, 1, 1, tzinfo=UTC),
+                                  end=datetime(2024, 1, 3, tzinfo=UTC))
     registry.create_investigation("mx3000", visit_id="2", beamline="id29",
-                                  start=datetime(2024, 6, 1, tzinfo=timezone.utc),
-                                  end=datetime(2024, 6, 3, tzinfo=timezone.utc))
+                                  start=datetime(2024, 6, 1, tzinfo=UTC),
+                                  end=datetime(2024, 6, 3, tzinfo=UTC))
     with pytest.raises(BadParameterError, match="ambiguous"):
         mx.investigation("mx3000")
-    june = mx.investigation("mx3000", beamline="ID29", when=datetime(2024, 6, 2, tzinfo=timezone.utc))
+    june = mx.investigation("mx3000", beamline="ID29", when=datetime(2024, 6, 2, tzinfo=UTC))
     assert june["visitId"] == "2"
     assert mx.investigation("mx3000-2")["visitId"] == "2"
 

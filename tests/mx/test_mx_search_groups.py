@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from mxicat.mx import MxCatalogue, groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-T0 = datetime(2024, 3, 1, 10, 0, 0, 250000, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 10, 0, 0, 250000, tzinfo=UTC)
 
 
 @pytest.fixture
