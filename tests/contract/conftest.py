@@ -1,4 +1,4 @@
-"""Fixtures of the Catalogue contract suite: ``backend`` (embedded / served) and the ``mxicat serve`` process."""
+"""Fixtures of the Catalogue contract suite: ``backend`` (embedded / served / live ICAT) and the served process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from contract_backends import LIFETIME_MINUTES, MAX_ENTITIES, Backend, write_users
+from contract_backends import LIFETIME_MINUTES, LIVE_ICAT_ENV, MAX_ENTITIES, Backend, live_icat, write_users
 
 from mxicat.http.launcher import serve_subprocess
 
@@ -29,9 +29,20 @@ def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield served.icat_url
 
 
-@pytest.fixture(params=["embedded", "served"])
+@pytest.fixture(scope="session")
+def live_backend() -> Backend:
+    """A real ICAT, when ``MXICAT_TEST_ICAT_URL``, ``_ROOT`` and ``_USER`` are set (never in CI here)."""
+    found = live_icat()
+    if found is None:
+        pytest.skip(f"no live ICAT: set {', '.join(LIVE_ICAT_ENV)} (URL, plugin:login:password x2)")
+    return found
+
+
+@pytest.fixture(params=["embedded", "served", "icat"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Each contract test runs once per backend."""
+    """Each contract test runs once per backend: embedded, mxicat serve over HTTP, a live ICAT (opt-in)."""
+    if request.param == "icat":
+        return request.getfixturevalue("live_backend")  # type: ignore[no-any-return]
     if request.param == "served":
         return Backend("served", request.getfixturevalue("served_url"))
     from mxicat.settings import Settings

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from contract_backends import LIFETIME_MINUTES, MAX_ENTITIES, Backend
+from contract_backends import Backend
 
 from mxicat.catalogue.base import Catalogue
 from mxicat.errors import (
@@ -47,7 +47,7 @@ class World:
 
 
 @pytest.fixture
-def world(root: Catalogue) -> World:
+def world(root: Catalogue) -> Iterator[World]:
     tag = uuid.uuid4().hex[:12]
     fid = root.create(
         {
@@ -75,7 +75,8 @@ def world(root: Catalogue) -> World:
             }
         }
     )
-    return World(tag, fid, it, dt, pt, inv)
+    yield World(tag, fid, it, dt, pt, inv)
+    root.delete([{"Facility": {"id": fid}}])  # cascades through everything the test made
 
 
 def dataset(world: World, name: str, **fields: object) -> dict[str, dict[str, object]]:
@@ -95,12 +96,12 @@ def dataset(world: World, name: str, **fields: object) -> dict[str, dict[str, ob
 
 def test_session_lifecycle(backend: Backend) -> None:
     cat = backend.login("root")
-    assert cat.user_name == "simple/root"
+    assert cat.user_name == backend.user_name("root")
     assert cat.kind in ("embedded", "icat")
     first = cat.remaining_minutes()
-    assert 0 < first <= LIFETIME_MINUTES
+    assert 0 < first <= backend.lifetime_minutes
     cat.refresh()
-    assert first - 0.5 <= cat.remaining_minutes() <= LIFETIME_MINUTES
+    assert first - 0.5 <= cat.remaining_minutes() <= backend.lifetime_minutes
     assert cat.search("SELECT COUNT(f) FROM Facility f WHERE f.name = 'none'") == [0]
     cat.logout()
     with pytest.raises(SessionError):
@@ -122,7 +123,7 @@ def test_bad_session_id(backend: Backend) -> None:
 
 def test_non_root_user_is_checked_by_rules(backend: Backend, world: World) -> None:
     with backend.login("jdoe") as cat:
-        assert cat.user_name == "simple/jdoe"
+        assert cat.user_name == backend.user_name("jdoe")
         assert cat.search(f"SELECT i FROM Investigation i WHERE i.id = {world.investigation}") == []
         with pytest.raises(InsufficientPrivilegesError):
             cat.create({"Facility": {"name": f"not-allowed-{world.tag}"}})
@@ -131,7 +132,7 @@ def test_non_root_user_is_checked_by_rules(backend: Backend, world: World) -> No
 # ------------------------------------------------------------------------------------------- creates
 
 
-def test_create_nested_cascade_and_get_with_include(root: Catalogue, world: World) -> None:
+def test_create_nested_cascade_and_get_with_include(backend: Backend, root: Catalogue, world: World) -> None:
     start = datetime(2024, 5, 1, 12, 30, 0, 125000, tzinfo=CEST)
     ds_id = root.create(
         dataset(
@@ -150,7 +151,7 @@ def test_create_nested_cascade_and_get_with_include(root: Catalogue, world: Worl
     assert plain["datafiles"] == [] and plain["parameters"] == []  # 1:N shown empty unless INCLUDEd
     assert "investigation" not in plain  # N:1 only when INCLUDEd
     assert plain["startDate"] == start and plain["startDate"].tzinfo is not None
-    assert plain["createId"] == "simple/root"
+    assert plain["createId"] == backend.user_name("root")
     assert isinstance(plain["createTime"], datetime) and plain["createTime"].tzinfo is not None
 
     full = root.get("Dataset ds INCLUDE ds.datafiles, ds.parameters.type, ds.investigation", ds_id)["Dataset"]
@@ -197,12 +198,14 @@ def test_search_entities_attributes_rows_and_count(root: Catalogue, world: World
     assert start == datetime(2024, 5, 1, 10, tzinfo=UTC)
 
 
-def test_search_chunked_pages_under_max_entities(root: Catalogue, world: World) -> None:
-    count = MAX_ENTITIES + 7
+def test_search_chunked_pages_under_max_entities(backend: Backend, root: Catalogue, world: World) -> None:
+    small = backend.max_entities <= 100  # a live ICAT's 10000 is too many objects to make for a test
+    count = backend.max_entities + 7 if small else 27
     root.create_many([dataset(world, f"s{i:03d}") for i in range(count)])
     query = f"SELECT ds.name FROM Dataset ds WHERE ds.investigation.id = {world.investigation} ORDER BY ds.name"
-    with pytest.raises(ValidationError):
-        root.search(query)  # more than maxEntities at once is refused, as ICAT does
+    if small:
+        with pytest.raises(ValidationError):
+            root.search(query)  # more than maxEntities at once is refused, as ICAT does
     expected = [f"s{i:03d}" for i in range(count)]
     assert list(root.search_chunked(query, chunk=7)) == expected
     assert list(root.search_chunked(query, chunk=1000)) == expected
