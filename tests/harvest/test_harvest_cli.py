@@ -70,3 +70,11 @@ def test_table_format(visit: Path) -> None:
     result = CliRunner().invoke(cli, ["harvest", str(visit / "rot_1.nxs"), "--format", "table"])
     assert result.exit_code == 0, result.output
     assert "rot_1.nxs" in result.stdout and "rotation" in result.stdout
+
+
+def test_missing_path_is_one_error_line_and_the_rest_is_harvested(visit: Path) -> None:
+    missing = visit / "nope_master.h5"
+    result = CliRunner().invoke(cli, ["harvest", str(missing), str(visit / "rot_1.nxs")])
+    assert result.exit_code != 0
+    assert f"mxicat: error: BAD_PARAMETER: {missing}: no such file" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
