@@ -424,7 +424,7 @@ class _Compiler:
                     raise BadParameterError(f"ESCAPE needs a single character (position {c.pos})",
                                             offset=c.pos)
                 # SQLite's like(pattern, value, escape) keeps the escape character a bound parameter
-                like = sa.func.like(pattern, left, self.expr(c.escape, where=True), type_=sa.Boolean())
+                like = sa.func.like(pattern, left, self.expr(c.escape, where=True))
             else:
                 like = left.like(pattern)
             return sa.not_(like) if c.negated else like
