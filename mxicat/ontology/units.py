@@ -8,11 +8,14 @@ conversion, and is deliberately not offered: ``wavelength`` and ``photon_energy`
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pint
+
+_NUMBER_START = re.compile(r"^[+-]?(\d|\.\d)")
 
 #: definitions added to pint's default registry
 EXTRA_DEFINITIONS: tuple[str, ...] = ("photon = count = ph = photons",)
@@ -102,6 +105,8 @@ def parse_quantity_text(text: str) -> tuple[float, str] | None:
 
     registry = get_registry()
     text = text.strip()
+    if not _NUMBER_START.match(text):
+        return None  # "m" alone would parse as 1 metre
     if text.endswith("%"):
         number = text[:-1].strip()
         try:

@@ -87,6 +87,8 @@ def test_conversion_noise_is_dropped(ont: Ontology) -> None:
         ("beam_center_x", 12.0, "mm", "cannot convert 'mm' to 'pixel'"),
         ("detector_distance", 1, "furlongs_per_blah", "unknown unit"),
         ("detector_distance", "far", None, "not a number"),
+        ("detector_distance", "m", None, "not a number"),  # a bare unit is no value
+        ("detector_distance", "mm 12", None, "not a number"),
         ("detector_distance", "", None, "empty value"),
         ("detector_distance", "nan", None, "not a finite number"),
         ("detector_distance", -5, None, "below the minimum 0 mm"),
