@@ -153,3 +153,21 @@ def test_cli_json_lines_for_the_whole_folder(shared) -> None:
     by_name = {obj["file"].rsplit("/", 1)[-1]: obj for obj in lines}
     assert by_name["Therm_6_2.nxs"]["sweeps"][0]["metadata"]["start_time"] == "2019-02-14T14:25:57"
     assert len(by_name["thaumatin_integrated_multisample.nxs"]["sweeps"]) == 2
+
+
+@pytest.mark.parametrize("parts", [
+    ("nxmx", "dls_i04_rotation_Therm_6_2", "Therm_6_2.nxs"),
+    ("nxmx", "dectris_eiger9m_fw1.6", "dectris_eiger_master.h5"),
+    ("nxmx", "dials_export_two_experiments", "thaumatin_integrated_multisample.nxs"),
+    ("nxmx", "dls_i16_sixcircle_538039", "538039.nxs"),
+    ("ssx", "dials_i24_CuNiR_stills", "integrated.expt"),
+], ids=lambda parts: parts[-1])
+def test_harvested_metadata_is_valid_canonical_ontology_data(shared, parts: tuple[str, ...]) -> None:
+    """What the harvester emits passes the ontology's validation unchanged (names, types, units, ranges)."""
+    from mxicat.harvest import harvest
+    from mxicat.ontology import validate
+
+    for sweep in harvest(shared.file(*parts)).sweeps:
+        checked = validate(sweep.metadata, record="raw")
+        assert not checked.problems and not checked.unmapped
+        assert checked.values == sweep.metadata
