@@ -165,3 +165,42 @@ def test_from_icat_drift_names(ont: Ontology) -> None:
 
 def test_default_ontology_used_when_none_given() -> None:
     assert validate({"MX_wavelength": "1.0"}).values == {"wavelength": 1.0}
+
+
+def _numeric_keys() -> list[tuple[str, float, float]]:
+    out = []
+    for term in load_ontology():
+        if term.numeric:
+            low = term.minimum if term.minimum is not None else -1e6
+            high = term.maximum if term.maximum is not None else 1e6
+            out.extend((key, low, high) for key in term.keys())
+    return out
+
+
+NUMERIC_KEYS = _numeric_keys()
+
+
+def test_round_trip_property(ont: Ontology) -> None:
+    """Any in-range value of any numeric key, sent as an ESRF string under its ICAT name, comes back
+    unchanged through validate -> to_icat -> from_icat."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(NUMERIC_KEYS), st.floats(0, 1))
+    def check(entry: tuple[str, float, float], position: float) -> None:
+        key, low, high = entry
+        resolved = ont.resolve(key)
+        assert resolved is not None
+        value: float | int = low + (high - low) * position
+        if resolved.term.type == "int":
+            value = int(value)
+            if value < low:
+                value += 1
+        first = validate({resolved.icat_name: str(value)}, ontology=ont, warn=False)
+        assert first.ok, first.problems
+        assert first.values[key] == pytest.approx(value)
+        back = from_icat(to_icat(first.values, ontology=ont), ontology=ont, warn=False)
+        assert back.values == first.values
+
+    check()
