@@ -382,14 +382,3 @@ def _check_no_id(obj: Mapping[str, Any], index: int) -> None:
     if "id" in fields:
         raise BadParameterError(f"{name} to create must not carry an id", offset=index)
 
-
-def wait_ready(server: RemoteIcat, *, timeout: float = 10.0, interval: float = 0.05) -> str:
-    """Poll ``GET /icat/version`` until the server answers (used for freshly started servers)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return server.version()
-        except MxicatError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(interval)
