@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import cache, partial
 from typing import TypeAlias
@@ -156,9 +156,13 @@ class SweepBuilder:
 
         return max(detectors, key=score)
 
-    def _beams(self) -> list[NXbeam]:
-        beams = list(self.instrument.beams) if self.instrument else []
-        return beams + (list(self.sample.beams) if self.sample else [])
+    def _beams(self) -> Iterator[NXbeam]:
+        """Instrument beams, then sample beams (DIALS export, i16, GDA copies) — the sample's children are
+        only classified when the instrument's beams did not give a wavelength."""
+        if self.instrument is not None:
+            yield from self.instrument.beams
+        if self.sample is not None and "wavelength" not in self.metadata:
+            yield from self.sample.beams
 
     def harvest(self) -> Sweep:
         self._facility_and_beamline()
