@@ -73,7 +73,8 @@ class _Concise(Parser):
         offset = count = None
         agg = None
         distinct = False
-        if self.at(T.KEYWORD) and self.peek().value in AGGREGATES:  # type: ignore[union-attr]
+        first_tok = self.peek()
+        if first_tok is not None and first_tok.type is T.KEYWORD and str(first_tok.value) in AGGREGATES:
             agg = str(self.next().value)
             self.expect(T.OPENPAREN, "'('")
             result = self.expect(T.NAME, "entity or Entity.field")
@@ -167,7 +168,7 @@ class _Concise(Parser):
             raise BadParameterError("Sub-selects are not allowed in the concise syntax", offset=node.pos)
         if isinstance(node, tuple):
             return tuple(self.rewrite(x, bean, alias) for x in node)
-        if dataclasses.is_dataclass(node):
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
             changes = {f.name: self.rewrite(getattr(node, f.name), bean, alias)
                        for f in dataclasses.fields(node) if f.name != "pos"}
             return dataclasses.replace(node, **changes)

@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from mxicat.errors import BadParameterError
 
 
-class T(str, Enum):
+class T(StrEnum):
     """Token types."""
 
     NAME = "NAME"
@@ -153,11 +153,11 @@ def tokenize(query: str) -> list[Token]:
                     offset=start,
                 )
             try:
-                value = datetime.fromisoformat(f"{m.group(1)} {m.group(2)}")
+                stamp = datetime.fromisoformat(f"{m.group(1)} {m.group(2)}")
             except ValueError as err:
                 raise BadParameterError(f"Invalid timestamp {m.group()} at position {start}: {err}",
                                         offset=start) from err
-            tokens.append(Token(T.TIMESTAMP, value, start, m.group()))
+            tokens.append(Token(T.TIMESTAMP, stamp, start, m.group()))
             i = k + 1
         elif ch == "<":
             if query.startswith("<->", i):

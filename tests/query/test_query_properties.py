@@ -92,8 +92,8 @@ OPS = st.sampled_from(["=", "<>", "!=", "<", "<=", ">", ">="])
 
 @st.composite
 def atoms(draw: st.DrawFn) -> Atom:
-    kind = draw(st.sampled_from(["size", "name", "like", "like", "like", "null", "between", "in", "complete", "inv", "sample",
-                                 "sample_id", "date"]))
+    kind = draw(st.sampled_from(["size", "name", "like", "like", "like", "null", "between", "in", "complete",
+                                 "inv", "sample", "sample_id", "date"]))
     if kind == "size":
         op, k = draw(OPS), draw(st.integers(-3, 3))
         return f"fileSize {op} {k}", lambda d: _cmp(op, d.size, k), False

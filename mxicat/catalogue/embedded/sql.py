@@ -56,7 +56,7 @@ from mxicat.catalogue.embedded.schema import (
     FieldInfo,
     to_db_datetime,
 )
-from mxicat.errors import BadParameterError, ValidationError
+from mxicat.errors import BadParameterError
 from mxicat.query import ast
 from mxicat.query.parser import parse_query
 
@@ -186,7 +186,7 @@ class _Compiler:
         self.vars: dict[str, _Var] = {}
         self.roots: list[_Root] = []
         self.unbound: set[str] = parent.unbound if parent else set()
-        self.namespace = parent.namespace if parent else namespace
+        self.namespace: str = parent.namespace if parent else namespace
         self.counts: dict[str, int] = parent.counts if parent else {}
 
     def new_var(self, entity: str, root: _Root) -> _Var:
@@ -364,10 +364,13 @@ class _Compiler:
         arg: ColumnElement[Any] = sa.distinct(col) if e.distinct else col
         if e.name == "COUNT":
             return sa.func.count(arg)
-        fn = {"MIN": sa.func.min, "MAX": sa.func.max, "AVG": sa.func.avg, "SUM": sa.func.sum}[e.name]
         if f is None and e.name in ("MIN", "MAX") and isinstance(e.arg, ast.Path):
             raise BadParameterError(f"{e.name} of an entity (position {e.pos}) is not supported", offset=e.pos)
-        return fn(arg)
+        if e.name == "MIN":
+            return sa.func.min(arg)
+        if e.name == "MAX":
+            return sa.func.max(arg)
+        return sa.func.avg(arg) if e.name == "AVG" else sa.func.sum(arg)
 
     def function(self, e: ast.Func, *, where: bool) -> ColumnElement[Any]:
         if e.name == "SIZE":
@@ -424,7 +427,7 @@ class _Compiler:
                     raise BadParameterError(f"ESCAPE needs a single character (position {c.pos})",
                                             offset=c.pos)
                 # SQLite's like(pattern, value, escape) keeps the escape character a bound parameter
-                like = sa.func.like(pattern, left, self.expr(c.escape, where=True))
+                like: ColumnElement[Any] = sa.func.like(pattern, left, self.expr(c.escape, where=True))
             else:
                 like = left.like(pattern)
             return sa.not_(like) if c.negated else like

@@ -50,7 +50,7 @@ def execute(conn: sa.Connection, compiled: CompiledQuery, *, max_entities: int |
         if item.kind == "entity":
             assert item.entity is not None
             info = ENTITIES[item.entity]
-            raws = [dict(zip(item.columns, row, strict=True)) for row in rows]
+            raws: list[Mapping[str, Any]] = [dict(zip(item.columns, row, strict=True)) for row in rows]
             objs = [row_to_entity(info, raw) for raw in raws]
             if compiled.include:
                 n = _attach(conn, item.entity, objs, raws, compiled.include, can_read)
@@ -107,7 +107,7 @@ def _attach(conn: sa.Connection, entity_name: str, objs: list[dict[str, Any]],
     info = ENTITIES[entity_name]
     table = TABLES[entity_name]
     attached = 0
-    fk_of: dict[int, Mapping[str, Any]] = {}
+    fk_of: dict[int, Mapping[Any, Any]] = {}
     ones = [info.relations[n] for n in tree if n in info.relations and not info.relations[n].many]
     if ones:
         if raws is not None:
@@ -127,7 +127,7 @@ def _attach(conn: sa.Connection, entity_name: str, objs: list[dict[str, Any]],
         if rel.many:
             back = target.relations[rel.mapped_by or ""]
             fk = ttable.c[back.column or ""]
-            rows = []
+            rows: list[Any] = []
             for chunk in _chunks([o["id"] for o in objs]):
                 rows.extend(conn.execute(sa.select(ttable).where(fk.in_(chunk)).order_by(ttable.c.ID)).all())
             rows = _readable(rows, can_read, entity_name, rel_name, rel.target)
