@@ -14,6 +14,7 @@ from mx_support import open_mx
 
 from mxicat.cli import cli
 from mxicat.harvest.mmcif import import_mmcif
+from mxicat.mx.mmcif_dictionary import check_mmcif, load_dictionaries
 
 pytestmark = [pytest.mark.shared, pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -85,6 +86,7 @@ def test_shared_files_end_to_end(shared: type, runner: CliRunner, tmp_path: Path
         warnings.simplefilter("ignore")
         mx = open_mx(tmp_path / "e2e.db")
     compared = {"stored": 0, "exported": 0, "reread": 0}
+    dictionaries = load_dictionaries(sorted(Path(shared.file("dictionaries")).glob("*.dic")))
     for cif in cifs:
         name = f"proc_{cif.parent.name}"
         shown = json.loads(_run(runner, url, "show", name, "--format", "json"))
@@ -101,6 +103,9 @@ def test_shared_files_end_to_end(shared: type, runner: CliRunner, tmp_path: Path
             compared["stored"] += 1
 
         text = _run(runner, url, "export-mmcif", name)
+        assert check_mmcif(text, dictionaries) == [], name  # PDBx extension dictionaries, where they apply
+        if original.technique == "SSX":
+            assert "_pdbx_serial_crystallography" in text and "pdbx_serial_crystal_experiment" in text
         block = gemmi.cif.read_string(text).sole_block()
         reread = import_mmcif(text)
         source = gemmi.cif.read(str(cif)).sole_block()
