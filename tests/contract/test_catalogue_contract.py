@@ -7,6 +7,7 @@ tests sharing the served catalogue never see each other's data.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -294,3 +295,25 @@ def test_read_access(backend: Backend, root: Catalogue, world: World) -> None:
     assert root.is_access_allowed({"Investigation": {"id": world.investigation}}, "READ") is True
     with backend.login("jdoe") as jdoe:
         assert jdoe.is_access_allowed({"Investigation": {"id": world.investigation}}, "READ") is False
+
+
+def test_concurrent_sessions_write_and_read(backend: Backend, root: Catalogue, world: World) -> None:
+    """Several sessions at once (threads, each its own connection or HTTP client) lose nothing and fail nothing."""
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            with backend.login("root") as cat:
+                for b in range(5):
+                    cat.create_many([dataset(world, f"t{k}-{b}-{i}") for i in range(5)])
+                    cat.search(f"SELECT COUNT(ds) FROM Dataset ds WHERE ds.investigation.id = {world.investigation}")
+        except BaseException as err:  # collected and reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert root.search(f"SELECT COUNT(ds) FROM Dataset ds WHERE ds.investigation.id = {world.investigation}") == [100]
