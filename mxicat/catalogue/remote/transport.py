@@ -61,6 +61,8 @@ class TransportOptions:
 def icat_base_url(url: str) -> str:
     """The HTTP(S) base under which ``/icat/...`` lives, from ``icat+https://host[:port][/prefix]``.
 
+    A URL that already ends in ``/icat`` (the REST API's context root) means the same server.
+
     Raises:
         BadParameterError: the URL has no host or a scheme that does not name an ICAT server.
     """
@@ -71,6 +73,8 @@ def icat_base_url(url: str) -> str:
             f"not an ICAT URL: {url!r} (expected icat+https://host[:port][/path] or icat+http://...)"
         )
     path = parts.path.rstrip("/")
+    if path.endswith("/icat"):  # the REST API's own context root given as part of the URL
+        path = path[: -len("/icat")]
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 

@@ -352,6 +352,7 @@ def test_tls_options_reach_requests(tmp_path) -> None:
     assert server.transport.base_url == "https://icat.example.org:8181/prefix"
     with pytest.raises(BadParameterError, match="not an ICAT URL"):
         RemoteIcat("ftp://x")
+    assert RemoteIcat("icat+https://icat.example.org/icat/").transport.base_url == BASE
 
 
 def test_auto_refresh_keeps_a_long_running_session(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
