@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from query_support import OfflineIcatClient, make_engine, populate
 
 from mxicat.catalogue.embedded.sql import compile_query, execute
+from mxicat.query import ast
 
 pytest.importorskip("icat.query")
 from icat.query import Query  # noqa: E402
@@ -118,3 +119,38 @@ def test_python_icat_concise_convenience_queries(conn: sa.Connection) -> None:
     assert ids(run(conn, "User [name='db/jdoe']")) == [1]
     assert ids(run(conn, "User <-> InvestigationUser <-> Investigation [id=2]")) == [2]
     assert run(conn, "Investigation.name <-> InvestigationUser <-> User [name=:user]") == ["mx2532"]
+
+
+def test_python_icat_dump_queries_run(conn: sa.Connection, client: OfflineIcatClient) -> None:
+    """Every query python-icat's icatdump issues (icat.dump_queries) runs and finds what the catalogue holds."""
+    from icat import dump_queries as dq
+
+    queries = [*dq.getAuthQueries(client), *dq.getStaticQueries(client), *dq.getFundingQueries(client),
+               *dq.getInvestigationQueries(client, 1), *dq.getDataCollectionQueries(client),
+               *dq.getDataPublicationQueries(client, 1), *dq.getOtherQueries(client)]
+    assert len(queries) > 20
+    found: dict[str, int] = {}
+    for q in queries:
+        for obj in run(conn, q):
+            (name,) = obj
+            found[name] = found.get(name, 0) + 1
+    assert found["Investigation"] == 1 and found["Dataset"] == 3 and found["Datafile"] == 3
+    assert found["User"] == 2 and found["ParameterType"] == 3 and found["Facility"] == 1
+
+
+def test_rules_of_the_example_dump_compile(shared: Any) -> None:
+    """All 159 Rule.what strings of python-icat's example dump (concise and JPQL) compile to id sub-queries."""
+    import yaml
+
+    from mxicat.catalogue.embedded.sql import id_subquery, parse
+
+    path = shared.file("icat", "icatdump-5.0.yaml")
+    whats = [r["what"] for doc in yaml.safe_load_all(path.read_text()) if doc and "rule" in doc
+             for r in doc["rule"].values()]
+    assert len(whats) == 159
+    for what in whats:
+        q = parse(what)
+        item = q.select.items[0]
+        if isinstance(item, ast.Path) and len(item.parts) > 1:  # attribute rule (SELECT o.doi FROM …)
+            continue
+        assert "'" not in str(id_subquery(q, params={"user": "db/jdoe"}))
