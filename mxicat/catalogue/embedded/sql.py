@@ -9,23 +9,30 @@ API (used by the store, B, and by the authorizer, E)::
         aggregate argument -- ICAT's ``authzMap``, icat.md §6.3) and its result is ANDed to the WHERE
         clause; entities that occur only in FROM/JOIN/WHERE are not passed to it. ``params`` binds named
         parameters (``{"user": "db/jdoe"}`` for ``:user``).
-    execute(conn, compiled, *, max_entities=None, can_read=None) -> list
+    execute(conn, compiled, *, max_entities=None, can_read=None, params=None) -> list
         Runs it and returns ICAT REST-shaped results: ``[{"Dataset": {...}}, ...]`` for entities (INCLUDEs
-        attached), bare values for one selected attribute/aggregate, lists for several; ``[n]`` for COUNT.
-        More than ``max_entities`` results (INCLUDEd objects counted) → ``ValidationError``; COUNT exempt.
+        attached, ``can_read`` as for ``fetch_includes``), bare values for one selected attribute/aggregate,
+        lists for several (entities in a row as ``{"Dataset": {...}}``); ``[n]`` for COUNT (``[0]`` on no
+        data), ``[None]`` for MIN/MAX/AVG/SUM on no data. More than ``max_entities`` results (INCLUDEd
+        objects counted) → ``ValidationError``; aggregate-only queries are exempt. ``params`` supplies
+        parameters left unbound at compile time (``BadParameterError`` naming any still missing).
     id_subquery(query, *, params=None, ids=None) -> Select
         ``SELECT <selected entity>.ID FROM … WHERE …`` (no ORDER/LIMIT/INCLUDE): a rule's ``what`` as an id
         set, e.g. ``Dataset_alias.c.ID.in_(id_subquery(rule_ast, params={"user": name}))``. ``ids``
         additionally restricts to those ids (ICAT's includeJPQL / crudJPQL with ``:pkids``/``:pkid``).
         Parameters missing from ``params`` stay named bind parameters (``bindparam("user")``) to be
-        supplied at execution.
+        supplied at execution. Embed only ``id_subquery`` results into ``compile_query`` statements (they
+        draw table aliases from separate pools, so the two never correlate by accident).
     fetch_includes(conn, entity_name, objs, include_tree, *, can_read=None) -> int
         Attach INCLUDEd relations to entity dicts (the inner dicts, with ``id``), following
         ``include_tree`` (``{"datafiles": {"parameters": {}}, "type": {}}``); returns the number of objects
         attached. ``can_read(origin_entity, relation, target_entity, ids) -> ids`` lets the authorizer drop
         unreadable objects (ICAT drops them silently, icat.md §6.4).
-    include_tree(entity_name, include_clause) -> dict
-        The tree for an ``INCLUDE`` clause (``INCLUDE 1`` = every N:1 relation, one level).
+    include_tree(entity_name, include_clause, alias) -> dict
+        The tree for an ``INCLUDE`` clause whose paths start at ``alias`` (``INCLUDE 1`` = every N:1
+        relation, one level). ``CompiledQuery.include`` holds it for a compiled query.
+    parse(query) -> ast.Query
+        Query text (either syntax) → AST with this schema; an AST passes through.
     MODEL
         The :class:`mxicat.query.concise.EntityModel` over the schema (for parsing concise syntax).
 
