@@ -5,11 +5,6 @@ Tests build their own inputs so a fresh clone without ``../shared/testdata`` sti
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +12,6 @@ from typing import Any
 
 import h5py
 import numpy as np
-import requests
 
 from mxicat.mx import MxCatalogue, open_catalogue
 
@@ -135,43 +129,14 @@ ROOT_PASSWORD = "root-pw"
 
 @contextmanager
 def serve(root: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """Run ``python -m mxicat serve`` on a free 127.0.0.1 port with its own catalogue and users file."""
+    """Run ``mxicat serve`` on a free 127.0.0.1 port with its own catalogue file and users file."""
     from mxicat.catalogue.embedded.auth import write_simple_user
+    from mxicat.http.launcher import serve_subprocess
 
     auth_file = root / "users.yaml"
     write_simple_user(auth_file, "root", ROOT_PASSWORD)
     write_simple_user(auth_file, "jdoe", "jdoe-pw")  # an ordinary user, no rules: may create nothing
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MXICAT_")}
-    env.update(MXICAT_CONFIG=str(root / "absent.toml"), MXICAT_CATALOGUE=f"sqlite:///{root / 'served.db'}",
-               MXICAT_AUTH_FILE=str(auth_file), MXICAT_ROOT_USER_NAMES='["simple/root"]',
-               MXICAT_OUTBOX=str(root / "outbox.db"))
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "mxicat", "serve", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=root)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mxicat serve exited: {(root / 'serve.log').read_text()}")
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/icat/version", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mxicat serve not ready: {(root / 'serve.log').read_text()}")
-            time.sleep(0.1)
-        yield (f"icat+http://127.0.0.1:{port}",
-               {"plugin": "simple", "username": "root", "password": ROOT_PASSWORD})
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    settings = {"catalogue": f"sqlite:///{root / 'served.db'}", "auth_file": auth_file,
+                "root_user_names": ["simple/root"], "outbox": root / "outbox.db"}
+    with serve_subprocess(settings, log_path=root / "serve.log") as site:
+        yield site.icat_url, {"plugin": "simple", "username": "root", "password": ROOT_PASSWORD}
