@@ -46,6 +46,7 @@ def fan_out(clients: Sequence[PeerClient], call: Callable[[PeerClient, float], l
     closed = [False]  # set at the deadline: later answers are ignored
 
     def run(index: int, client: PeerClient) -> None:
+        outcome: tuple[str, list[dict[str, Any]], str | None]
         try:
             items = call(client, timeout)
             outcome = ("ok", items, None)

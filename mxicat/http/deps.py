@@ -57,13 +57,22 @@ class SessionSource:
         return list(self._remote.properties().get("authenticators", []))
 
     def login(self, plugin: str, credentials: Mapping[str, str]) -> tuple[str, str]:
-        """``(session id, user name)`` of a login with the catalogue's authenticator ``plugin``."""
-        if self._store is not None:
-            sid = self._store.sessions.login(plugin, dict(credentials))
-            return sid, self._store.sessions.user_name(sid)
-        cat = self._remote.login(plugin, dict(credentials))
-        cat.owns_session = False
-        return cat.session_id, cat.user_name
+        """``(session id, user name)`` of a login with the catalogue's authenticator ``plugin``.
+
+        Raises:
+            AuthenticationError: refused (401; the message does not say whether user or password was wrong).
+        """
+        try:
+            if self._store is not None:
+                sid = self._store.sessions.login(plugin, dict(credentials))
+                return sid, self._store.sessions.user_name(sid)
+            cat = self._remote.login(plugin, dict(credentials))
+            cat.owns_session = False
+            return cat.session_id, cat.user_name
+        except AuthenticationError:
+            raise
+        except SessionError as err:
+            raise AuthenticationError(str(err)) from err
 
     def logout(self, token: str) -> None:
         """End a session (401 when it is unknown)."""
@@ -98,7 +107,11 @@ class SessionSource:
                     return cat  # type: ignore[no-any-return]
                 except SessionError:
                     self._anon_session = None
-            cat = self._remote.login("anon", {})
+            try:
+                cat = self._remote.login("anon", {})
+            except SessionError as err:
+                raise AuthenticationError("this catalogue offers no anonymous access (no 'anon' "
+                                          "authenticator): log in at POST /api/v1/auth/login") from err
             cat.owns_session = False
             self._anon_session = cat.session_id
             return cat  # type: ignore[no-any-return]

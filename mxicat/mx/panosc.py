@@ -23,8 +23,16 @@ from typing import TYPE_CHECKING, Any
 from mxicat.errors import BadParameterError, NoSuchObjectFoundError
 from mxicat.mx import jpql
 from mxicat.mx.facility import entity
-from mxicat.mx.loopback import FieldSpec, Filter, Include, ParameterCompiler, compile_where, condition
-from mxicat.mx.loopback import matches, parameter_matches
+from mxicat.mx.loopback import (
+    FieldSpec,
+    Filter,
+    Include,
+    ParameterCompiler,
+    compile_where,
+    condition,
+    matches,
+    parameter_matches,
+)
 from mxicat.mx.portal import entity_pid, facility_name, parse_local_pid
 
 if TYPE_CHECKING:
@@ -172,7 +180,7 @@ class PanoscQuery:
         return compile_where(where, kind.fields, alias, text=lambda t: self.text_condition(kind, alias, t))
 
     def text_condition(self, kind: Kind, alias: str, text: str) -> str:
-        paths = [kind.fields[f].path for f in kind.text if kind.fields[f].path]
+        paths = [path for f in kind.text if (path := kind.fields[f].path)]
         if not paths:
             return "1 = 0"
         needle = jpql.string(f"%{text.lower()}%")

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from api_seed import seed_catalogue  # noqa: E402
 
-from mxicat.http.launcher import ServedProcess, serve_subprocess  # noqa: E402
+from mxicat.http.launcher import serve_subprocess  # noqa: E402
 
 DOI = "10.5072/panosc-test/run0"
 

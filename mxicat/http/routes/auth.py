@@ -19,7 +19,7 @@ def authenticators(source: Source) -> list[dict[str, object]]:
 @router.post("/login", response_model=LoginOut, summary="Log in; returns a bearer token")
 def login(body: LoginIn, source: Source) -> LoginOut:
     """Log in through one of the catalogue's authenticators. The token is a catalogue session id: send it
-    as ``Authorization: Bearer <token>``. A refused login is a 403 (ICAT ``SESSION``) that does not say
+    as ``Authorization: Bearer <token>``. A refused login is a 401 (code ``SESSION``) that does not say
     whether the user or the password was wrong."""
     credentials = dict(body.credentials)
     if body.username is not None:
@@ -34,7 +34,7 @@ def login(body: LoginIn, source: Source) -> LoginOut:
 def session(mx: CallerMx, auth: Bearer) -> SessionOut:
     """Who the request acts as: the session's user, or ``anon/anon`` without a token."""
     if auth is None:
-        return SessionOut(user_name=ANONYMOUS_USER, anonymous=True)
+        return SessionOut(user_name=ANONYMOUS_USER, anonymous=True, remaining_minutes=None)
     return SessionOut(user_name=mx.session.user_name, anonymous=False,
                       remaining_minutes=mx.session.remaining_minutes())
 

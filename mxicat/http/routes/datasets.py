@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Response
 
 from mxicat.http.deps import CallerMx
 from mxicat.http.schemas import (
-    IdPath,
     ERROR_RESPONSES,
     CountOut,
     DatasetDetailOut,
     DatasetPageOut,
     FacetsOut,
     GroupOut,
+    IdPath,
 )
 from mxicat.mx import portal
 
@@ -86,8 +86,8 @@ def export(mx: CallerMx, dataset_id: IdPath) -> Response:
 
 
 @router.get("/groups", response_model=list[GroupOut], tags=["groups"], summary="List groups")
-def groups(mx: CallerMx, dataset: Annotated[int | None, Query(ge=0, le=2**62, description="only groups of this dataset")]
-           = None) -> list[dict[str, Any]]:
+def groups(mx: CallerMx, dataset: Annotated[int | None, Query(
+        ge=0, le=2**62, description="only groups of this dataset")] = None) -> list[dict[str, Any]]:
     """Visible groups (DataCollections made by the MX layer), optionally of one dataset."""
     return mx.groups(dataset)
 
