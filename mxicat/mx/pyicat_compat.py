@@ -12,7 +12,8 @@ catalogue instead of a message queue:
 * the investigation is the proposal's (``mx2532``, ``MX-2532``...) on that beamline nearest in time, or
   ``investigationId`` when given; ESRF names and aliases (``MX_exposureTime``, ``scanType``...) are
   mapped by the ontology, the rest kept as unverified parameters;
-* ``definition`` (space-separated technique names, e.g. ``MX SAD``) sets the dataset techniques.
+* ``definition`` (space-separated technique names, e.g. ``MX SAD``) sets the dataset techniques;
+* ``complete`` (pyicat-plus 3.x sends it as a parameter) sets ``Dataset.complete``.
 """
 
 from __future__ import annotations
@@ -88,11 +89,25 @@ def _require(**args: Any) -> None:
             raise BadParameterError(f"{name} is required")
 
 
+def _complete(values: dict[str, Any], default: bool) -> bool:
+    """pyicat-plus 3.x sends ``complete`` as a parameter: it is the Dataset's flag, not a parameter."""
+    flag = values.pop("complete", None)
+    if flag is None:
+        return default
+    if isinstance(flag, bool):
+        return flag
+    text = str(flag).strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise BadParameterError(f"complete: expected true or false, got {flag!r}")
+    return text in ("true", "1")
+
+
 def store_dataset(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
                   metadata: Mapping[str, Any], *, complete: bool = True) -> Registration:
     """Register a raw dataset as pyicat-plus ``IcatClient.store_dataset`` would have it ingested."""
     _require(beamline=beamline, proposal=proposal, dataset=dataset, path=path)
     values = _prepare(metadata)
+    complete = _complete(values, complete)
     start = _datetime(values["startDate"], "startDate")
     end = _datetime(values["endDate"], "endDate")
     investigation = _investigation(mx, beamline, proposal, values, start)
@@ -114,6 +129,7 @@ def store_processed_data(mx: MxCatalogue, beamline: str, proposal: str, dataset:
     """
     _require(beamline=beamline, proposal=proposal, dataset=dataset, path=path)
     values = _prepare(metadata)
+    _complete(values, True)  # processed results are registered complete
     inputs = _split_paths(raw) or _split_paths(values.get("input_datasets"))
     if not inputs:
         raise BadParameterError("Provide 'raw' dataset directories")
