@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -135,3 +138,18 @@ class OfflineIcatClient:
 
     def _has_wsdl_type(self, name: str) -> bool:
         return name == "fieldSet"
+
+
+@contextmanager
+def populated(path: Path, extra: Callable[[sa.Connection], None] | None = None) -> Iterator[sa.Connection]:
+    """A connection on a new catalogue file filled by :func:`populate` (and ``extra``)."""
+    engine = make_engine(str(path))
+    with engine.begin() as c:
+        populate(c)
+        if extra is not None:
+            extra(c)
+    try:
+        with engine.connect() as c:
+            yield c
+    finally:
+        engine.dispose()

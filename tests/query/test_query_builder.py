@@ -8,22 +8,21 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from query_support import OfflineIcatClient, insert, make_engine, populate
+from query_support import OfflineIcatClient, insert, populated
 
 from mxicat.catalogue.embedded.sql import compile_query, execute
 from mxicat.query import ast
 from mxicat.query.builder import Enum, Param, Query, literal
 
 
+def _hostile(c: sa.Connection) -> None:
+    insert(c, "Dataset", 50, name="x' OR '1'='1", investigation=1, type=1, complete=False)
+
+
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Connection]:
-    engine = make_engine(str(tmp_path_factory.mktemp("builder") / "catalogue.db"))
-    with engine.begin() as c:
-        populate(c)
-        insert(c, "Dataset", 50, name="x' OR '1'='1", investigation=1, type=1, complete=False)
-    with engine.connect() as c:
+    with populated(tmp_path_factory.mktemp("builder") / "catalogue.db", _hostile) as c:
         yield c
-    engine.dispose()
 
 
 def run(conn: sa.Connection, q: Query, **params: Any) -> list[Any]:

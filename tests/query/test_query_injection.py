@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from query_support import insert, make_engine, populate
+from query_support import insert, populated
 from test_query_sql import CASES
 
 from mxicat.catalogue.embedded.sql import compile_query, execute, id_subquery
@@ -25,16 +25,15 @@ HOSTILE = [
 ]
 
 
+def _hostile(c: sa.Connection) -> None:
+    for k, value in enumerate(HOSTILE):
+        insert(c, "Dataset", 100 + k, name=value, investigation=1, type=1, complete=False)
+
+
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Connection]:
-    engine = make_engine(str(tmp_path_factory.mktemp("hostile") / "hostile.db"))
-    with engine.begin() as c:
-        populate(c)
-        for k, value in enumerate(HOSTILE):
-            insert(c, "Dataset", 100 + k, name=value, investigation=1, type=1, complete=False)
-    with engine.connect() as c:
+    with populated(tmp_path_factory.mktemp("hostile") / "catalogue.db", _hostile) as c:
         yield c
-    engine.dispose()
 
 
 def sql_text(stmt: sa.ClauseElement) -> tuple[str, dict[str, object]]:

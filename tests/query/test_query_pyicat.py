@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from query_support import OfflineIcatClient, make_engine, populate
+from query_support import OfflineIcatClient, populated
 
 from mxicat.catalogue.embedded.sql import compile_query, execute
 from mxicat.query import ast
@@ -19,12 +19,8 @@ from icat.query import Query  # noqa: E402
 
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Connection]:
-    engine = make_engine(str(tmp_path_factory.mktemp("pyicat") / "catalogue.db"))
-    with engine.begin() as c:
-        populate(c)
-    with engine.connect() as c:
+    with populated(tmp_path_factory.mktemp("pyicat") / "catalogue.db") as c:
         yield c
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

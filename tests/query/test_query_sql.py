@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from query_support import make_engine, populate
+from query_support import populated
 
 from mxicat.catalogue.embedded.sql import compile_query, execute, fetch_includes, id_subquery
 from mxicat.errors import BadParameterError, ValidationError
@@ -16,12 +16,8 @@ from mxicat.errors import BadParameterError, ValidationError
 
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Connection]:
-    engine = make_engine(str(tmp_path_factory.mktemp("cat") / "catalogue.db"))
-    with engine.begin() as c:
-        populate(c)
-    with engine.connect() as c:
+    with populated(tmp_path_factory.mktemp("cat") / "catalogue.db") as c:
         yield c
-    engine.dispose()
 
 
 def run(conn: sa.Connection, query: str, *, params: dict[str, Any] | None = None, restrict: Any = None,
