@@ -86,8 +86,10 @@ def _format_of(path: Path, given: str | None) -> str:
 @icat_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xml"]), help="default: from the file suffix")
+@click.option("--duplicate", type=click.Choice(["THROW", "IGNORE", "CHECK", "OVERWRITE"], case_sensitive=False),
+              default="THROW", show_default=True, help="Objects whose key exists already (as icatingest).")
 @pass_cli
-def import_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
+def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> None:
     """Load a python-icat dump file (YAML or XML, ICAT 4.4-6.2) in one transaction.
 
     A catalogue file that does not exist yet is created bare.
@@ -108,10 +110,10 @@ def import_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
     try:
         if _format_of(file, fmt) == "xml":
             with file.open("rb") as fb:
-                counts = import_dump(store, read_xml(fb, str(file)), source=str(file))
+                counts = import_dump(store, read_xml(fb, str(file)), source=str(file), duplicate=duplicate)
         else:
             with file.open(encoding="utf-8") as ft:
-                counts = import_dump(store, read_yaml(ft, str(file)), source=str(file))
+                counts = import_dump(store, read_yaml(ft, str(file)), source=str(file), duplicate=duplicate)
     finally:
         store.close()
     click.echo(f"imported {sum(counts.values())} objects of {len(counts)} entity types from {file}")

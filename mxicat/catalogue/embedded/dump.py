@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mxicat.errors import BadParameterError, InsufficientPrivilegesError, MxicatError
+from mxicat.errors import BadParameterError, InsufficientPrivilegesError, MxicatError, ObjectAlreadyExistsError
 
 from .dumpkeys import KeyMaker, KeyResolver, sort_key
 from .schema import ENTITIES, INSTANCE_NAMES, TABLES, row_to_entity
@@ -86,9 +86,21 @@ def canonical(bean: str, name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ import
+DUPLICATE_MODES = ("THROW", "IGNORE", "CHECK", "OVERWRITE")
+
+
 def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | None = None,
-                source: str = "dump") -> dict[str, int]:
-    """Create every object of the chunks in one transaction; returns counts per entity created."""
+                source: str = "dump", duplicate: str = "THROW") -> dict[str, int]:
+    """Create every object of the chunks in one transaction; returns counts per entity created.
+
+    ``duplicate`` is python-icat ``icatingest --duplicate``: for an object whose unique key already exists,
+    THROW (OBJECT_ALREADY_EXISTS), IGNORE (use the existing one), CHECK (use it if its attributes agree,
+    else OBJECT_ALREADY_EXISTS) or OVERWRITE (update its attributes); the last three only for objects without
+    embedded children.
+    """
+    duplicate = duplicate.upper()
+    if duplicate not in DUPLICATE_MODES:
+        raise BadParameterError(f"duplicate must be one of {DUPLICATE_MODES}, got {duplicate!r}")
     user = user or store.admin_user
     counts: dict[str, int] = {}
     with store.writing(user, keep_meta=store.is_root(user)) as w:
@@ -125,7 +137,11 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
                             local[obj.key] = (obj.bean, lookup(Ref(attrs=obj.data), obj.bean))
                         continue
                     rest = to_rest(obj.bean, obj.data, lookup)
-                    (new_id,) = w.create_many([{obj.bean: rest}])
+                    found = None if duplicate == "THROW" else _existing(w, obj.bean, rest)
+                    if found is not None:
+                        new_id = _duplicate(w, obj.bean, rest, found, duplicate)
+                    else:
+                        (new_id,) = w.create_many([{obj.bean: rest}])
                 except MxicatError as err:
                     raise type(err)(f"{source}: chunk {number}, {obj.key or obj.bean}: {err}") from err
                 except sa.exc.IntegrityError as err:
@@ -138,6 +154,47 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
         counts.update({bean: len(ids) for bean, ids in w.created.items()})
         store._check_created(w)
     return counts
+
+
+def _existing(w: Any, bean: str, rest: Mapping[str, Any]) -> int | None:
+    """Id of the object with the same unique key as ``rest`` (None: no key, key incomplete, or not there)."""
+    from .writes import plan
+
+    info, p = ENTITIES[bean], plan(bean)
+    if not info.unique_key:
+        return None
+    table = TABLES[bean]
+    conds = []
+    for name in info.unique_key:
+        value = rest.get(name)
+        if value is None:
+            return None
+        rel = info.relations.get(name)
+        if rel is not None:
+            conds.append(table.c[rel.column or ""] == value["id"])
+        else:
+            conds.append(sa.literal_column(f'"{info.fields[name].column}"') == p.attrs[name][1](value))
+    return w.conn.execute(sa.select(table.c.ID).where(*conds)).scalar()
+
+
+def _duplicate(w: Any, bean: str, rest: Mapping[str, Any], found: int, mode: str) -> int:
+    """IGNORE / CHECK / OVERWRITE an existing object as python-icat's icatingest does."""
+    from .writes import plan
+
+    info = ENTITIES[bean]
+    nested = [name for name in info.many if rest.get(name)]
+    if nested:
+        raise BadParameterError(f"Cannot {mode} duplicate on {bean} if {nested[0]} is not empty")
+    attrs = {k: v for k, v in rest.items() if k in info.attributes and v is not None}
+    if mode == "CHECK":
+        p = plan(bean)
+        stored = w.conn.exec_driver_sql(f'SELECT * FROM "{TABLES[bean].name}" WHERE "ID" = ?', (found,)).first()
+        differ = [k for k, v in attrs.items() if stored._mapping[info.fields[k].column] != p.attrs[k][1](v)]
+        if differ:
+            raise ObjectAlreadyExistsError(f"{bean}[id:{found}] exists with different {', '.join(differ)}")
+    elif mode == "OVERWRITE" and attrs:
+        w.update({bean: {"id": found, **attrs}})
+    return found
 
 
 def _find(conn: Connection, resolver: KeyResolver, bean: str, attrs: Mapping[str, Any]) -> int:

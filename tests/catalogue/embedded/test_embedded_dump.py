@@ -13,7 +13,7 @@ from mxicat.catalogue.embedded.dump_yaml import read_yaml, write_yaml
 from mxicat.catalogue.embedded.dumpkeys import parse_attr_val, simpleqp_quote, simpleqp_unquote
 from mxicat.catalogue.embedded.schema import ENTITIES
 from mxicat.catalogue.embedded.store import EmbeddedStore, entity_counts, summary_text
-from mxicat.errors import BadParameterError, NoSuchObjectFoundError
+from mxicat.errors import BadParameterError, NoSuchObjectFoundError, ObjectAlreadyExistsError
 
 SMALL = """\
 %YAML 1.1
@@ -222,3 +222,22 @@ def test_python_icat_example_dump(tmp_path: Path, suffix: str, shared) -> None:
     assert strip(_export_yaml(store)) == strip(original)
     original_xml = shared.file("icat", "icatdump-5.0.xml").read_bytes()
     assert _export_xml(store) == original_xml[original_xml.index(b"</head>"):]
+
+
+def test_duplicate_modes(tmp_path: Path) -> None:
+    store = _store(tmp_path, "a.db")
+    import_dump(store, read_yaml(io.StringIO(SMALL)))
+    cat = store.admin()
+    facility_only = "---\nfacility:\n  Facility_name-ESRF:\n    name: ESRF\n    fullName: {}\n"
+    with pytest.raises(ObjectAlreadyExistsError):
+        import_dump(store, read_yaml(io.StringIO(facility_only.format("x"))))
+    import_dump(store, read_yaml(io.StringIO(facility_only.format("x"))), duplicate="ignore")
+    assert cat.search("SELECT f.fullName FROM Facility f") == [None]
+    import_dump(store, read_yaml(io.StringIO(facility_only.format("European"))), duplicate="OVERWRITE")
+    assert cat.search("SELECT f.fullName FROM Facility f") == ["European"]
+    import_dump(store, read_yaml(io.StringIO(facility_only.format("European"))), duplicate="CHECK")
+    with pytest.raises(ObjectAlreadyExistsError, match="fullName"):
+        import_dump(store, read_yaml(io.StringIO(facility_only.format("Other"))), duplicate="CHECK")
+    with pytest.raises(BadParameterError, match="Cannot IGNORE duplicate on Grouping if userGroups"):
+        import_dump(store, read_yaml(io.StringIO(SMALL)), duplicate="IGNORE")
+    assert cat.search("SELECT COUNT(f) FROM Facility f") == [1]
