@@ -34,15 +34,15 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     if fast_set is None or slow_set is None:
         return None
     fast = NXtransformation(module.walker, fast_set)
-    slow = NXtransformation(module.walker, slow_set)
-    fast_u, slow_u = _unit_vector(fast), _unit_vector(slow)
+    chain = depends_on_chain(fast.depends_on)
+    if not chain or any(a.transformation_type == "rotation" and a.values is not None and np.any(a.values[:1] != 0)
+                        for a in chain):
+        return None  # no chain, or a rotated detector arm: not evaluated (see the module docstring)
+    fast_u, slow_u = _unit_vector(fast), _unit_vector(NXtransformation(module.walker, slow_set))
     if fast_u is None or slow_u is None:
         return None
     normal = np.cross(fast_u, slow_u)
     if np.linalg.norm(normal) == 0:
-        return None
-    chain = depends_on_chain(fast.depends_on)
-    if not chain:
         return None
     origin = np.zeros(3)
     for axis in chain:

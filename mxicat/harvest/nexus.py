@@ -8,6 +8,7 @@ Values are returned as :class:`Field` (value, unit string, HDF5 path) so provena
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -156,7 +157,7 @@ class NXtransformation:
     def varies(self) -> bool:
         """True when the axis has more than one distinct per-frame value (1-element axes are not read)."""
         shape = self.dataset.id.shape
-        if not shape or int(np.prod(shape)) < 2:
+        if not shape or math.prod(shape) < 2:
             return False
         values = self.values
         return values is not None and values.size > 1 and not np.all(values == values[0])

@@ -11,6 +11,7 @@ reads pixel data and never raises for a missing link: the caller gets ``None`` a
 from __future__ import annotations
 
 import functools
+import math
 import os
 import posixpath
 from dataclasses import dataclass
@@ -161,6 +162,8 @@ class Walker:
         kind = self.links(group).get(name)
         if kind is None:
             return None
+        if kind == h5py.h5l.TYPE_EXTERNAL and not self._external_target_may_exist(group, name):
+            return None  # recorded; asking HDF5 would only fail more slowly
         try:
             oid = h5o.open(group.id, name.encode())
             if isinstance(oid, h5py.h5d.DatasetID):
@@ -178,6 +181,17 @@ class Walker:
                                 "external link"),
                 )
             return None
+
+    def _external_target_may_exist(self, group: h5py.Group, name: str) -> bool:
+        """False (and the link recorded) when the target file is neither beside the master nor where the
+        process runs, and HDF5 has no ``HDF5_EXT_PREFIX`` to look elsewhere."""
+        filename, target = (v.decode("utf-8", errors="replace") for v in group.id.links.get_val(name.encode()))
+        resolved = self.resolve_file(filename)
+        if os.path.exists(resolved) or os.path.exists(filename) or os.environ.get("HDF5_EXT_PREFIX"):
+            return True
+        path = posixpath.join(group.name or "/", name)
+        self.problems.setdefault(path, LinkProblem(path, filename, target, resolved, "external link"))
+        return False
 
     def get(self, path: str) -> h5py.Group | h5py.Dataset | None:
         """Object at an absolute path (cached); a dangling link on the way gives ``None`` and is recorded."""
@@ -297,7 +311,7 @@ def read_value(dataset: h5py.Dataset) -> Any:
     """The value of a small dataset (numpy scalar or array); ``None`` if unreadable or too large."""
     try:
         shape = dataset.id.shape
-        if shape and int(np.prod(shape)) > MAX_READ_ELEMENTS:
+        if shape and math.prod(shape) > MAX_READ_ELEMENTS:
             return None
         return dataset[()]
     except (OSError, RuntimeError, ValueError, TypeError):
