@@ -70,8 +70,10 @@ def remote_start_ms(icat_url: str, plugin: str, credentials: dict[str, str], que
     from mxicat.catalogue.remote import RemoteIcat
 
     def login_query() -> None:
-        with RemoteIcat(icat_url).login(plugin, credentials) as cat:
+        server = RemoteIcat(icat_url)
+        with server.login(plugin, credentials) as cat:
             assert cat.search(query)
+        server.close()
 
     keep = RemoteIcat(icat_url).login(plugin, credentials)
 

@@ -130,10 +130,12 @@ def _open_remote(
         timeout = settings.timeout if settings is not None else 30.0
     server = RemoteIcat(url, TransportOptions(verify=verify, cert=cert, timeout=timeout))
     try:
-        return server.login(*login)
+        cat = server.login(*login)
     except BaseException:
         server.close()
         raise
+    cat.owns_server = True  # closing the session closes the connections it opened
+    return cat
 
 
 def embedded_path(url: str) -> str | None:

@@ -112,6 +112,9 @@ class RemoteCatalogue:
         server: the :class:`RemoteIcat` the session lives on (its transport is shared).
         session_id: ICAT session id.
         owns_session: log the session out on :meth:`close` (true when this object logged in).
+        owns_server: close the server's connection pool on :meth:`close` (true when nothing else uses the
+            server, as for :func:`mxicat.catalogue.open.open_catalogue`); sessions sharing one
+            :class:`RemoteIcat` (an HTTP service serving many users) leave it open.
         auto_refresh_minutes: refresh the session before a call when this long has passed since the last
             refresh, so a long-running client (an ingester) keeps its session, as python-icat's
             ``autoRefresh`` does; ``None`` disables it.
@@ -125,11 +128,13 @@ class RemoteCatalogue:
         session_id: str,
         *,
         owns_session: bool = False,
+        owns_server: bool = False,
         auto_refresh_minutes: float | None = 30.0,
     ) -> None:
         self.server = server
         self.session_id = session_id
         self.owns_session = owns_session
+        self.owns_server = owns_server
         self.auto_refresh_minutes = auto_refresh_minutes
         self._user_name: str | None = None
         self._closed = False
@@ -170,7 +175,7 @@ class RemoteCatalogue:
         self.owns_session = False
 
     def close(self) -> None:
-        """Release connections; a session this object logged in itself is logged out first."""
+        """End this use: log out a session it logged in itself, close the pool of a server it owns."""
         if self._closed:
             return
         self._closed = True
@@ -180,7 +185,8 @@ class RemoteCatalogue:
         except MxicatError:
             pass  # an expired or unreachable session needs no logout
         finally:
-            self.server.close()
+            if self.owns_server:
+                self.server.close()
 
     def __enter__(self) -> RemoteCatalogue:
         return self
