@@ -307,3 +307,12 @@ def test_rule_subqueries_embed_in_main_queries(conn: sa.Connection) -> None:
                     "ORDER BY ds.id", restrict=restrict)
     assert got == [3, 4, 5]  # (>2) and (nbour's: 4, 5 or processed: 3, 5)
     assert run(conn, "SELECT COUNT(ds) FROM Dataset ds", restrict=restrict) == [3]
+
+
+def test_parameters_of_every_type(conn: sa.Connection) -> None:
+    when = datetime(2024, 3, 2, 10, 0, tzinfo=UTC)
+    q = "SELECT ds.id FROM Dataset ds WHERE ds.startDate < :t AND ds.complete = :c AND ds.fileSize >= :n"
+    assert run(conn, q, params={"t": when, "c": True, "n": 100}) == [1]
+    assert run(conn, "SELECT ds.id FROM Dataset ds WHERE :t > ds.startDate", params={"t": when}) == [1, 2]
+    assert run(conn, "SELECT ds.id FROM Dataset ds WHERE ds.startDate < :t", params={"t": "2024-03-02 10:00:00"}) == [
+        1, 2]

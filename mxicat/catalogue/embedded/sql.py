@@ -325,8 +325,9 @@ class _Compiler:
             return self.bind(e.name, hint, e.pos)
         if isinstance(e, ast.Param):
             if e.name in self.params:
-                return sa.bindparam(e.name, self.bind_value(self.params[e.name], hint, e.pos), unique=False,
-                                    type_=TABLES_TYPES[hint.type] if hint else None)
+                value = self.params[e.name]
+                type_ = TABLES_TYPES[hint.type] if hint else sa.DateTime() if isinstance(value, datetime) else None
+                return sa.bindparam(e.name, self.bind_value(value, hint, e.pos), unique=False, type_=type_)
             self.unbound.add(e.name)
             return sa.bindparam(e.name, type_=TABLES_TYPES[hint.type] if hint else None)
         if isinstance(e, ast.CurrentTime):
