@@ -14,8 +14,9 @@ get the same enforcement:
   object's relations and meta fields), UPDATE before, with D before and C after when a uniqueness-key field
   changes, DELETE on every object the cascade removes. Refusal → ``INSUFFICIENT_PRIVILEGES``.
 
-Rules are parsed once per rule text (ICAT ``RuleWhat``: bean, restricted, attribute) and compiled to SQL once
-per (rule, user) through the query compiler's :func:`~mxicat.catalogue.embedded.sql.id_subquery`; the cache
+Rules are parsed and planned once per rule text (ICAT ``RuleWhat``: bean, restricted, attribute; the SQL shape
+from :mod:`.rulesql`) and compiled to SQL once per (rule, user) through the query compiler's
+:func:`~mxicat.catalogue.embedded.sql.id_subquery`; the cache
 is dropped when Rule, Grouping, UserGroup, User or PublicStep change (noticed in :meth:`check`, and across
 processes sharing the file through a cheap fingerprint of those tables).
 """
@@ -35,6 +36,7 @@ from mxicat.errors import BadParameterError, InsufficientPrivilegesError
 from mxicat.query import ast
 from mxicat.query.parser import parse_query
 
+from .rulesql import CompiledPlan, RulePlan, compile_plan, plan_rule
 from .schema import ENTITIES, TABLES, EntityInfo
 from .sql import MODEL, id_subquery
 
@@ -133,6 +135,7 @@ class PolicyRule:
     flags: frozenset[str]
     grouping_id: int | None
     what: RuleWhat
+    plan: RulePlan
 
 
 @dataclass
@@ -145,7 +148,7 @@ class Policy:
     public_tables: frozenset[str] = frozenset()
     public_steps: frozenset[tuple[str, str]] = frozenset()
     groups_of: dict[str, frozenset[int]] = field(default_factory=dict)
-    compiled: dict[tuple[int, str], sa.Select] = field(default_factory=dict)
+    compiled: dict[tuple[int, str], CompiledPlan] = field(default_factory=dict)
     bad_rules: dict[int, str] = field(default_factory=dict)
 
 
@@ -173,6 +176,7 @@ class Authorizer:
         self._policy: Policy | None = None
         self._lock = threading.RLock()
         self._what_cache: dict[str, RuleWhat | BadParameterError] = {}
+        self._plan_cache: dict[str, RulePlan] = {}
 
     # ----------------------------------------------------------------------------- policy cache
     def is_root(self, user: str) -> bool:
@@ -221,7 +225,7 @@ class Authorizer:
             except BadParameterError as err:  # a stored rule we cannot use grants nothing
                 bad[rid] = str(err)
                 continue
-            rules.append(PolicyRule(rid, frozenset(norm), gid, rw))
+            rules.append(PolicyRule(rid, frozenset(norm), gid, rw, self._plan_cached(rw)))
         by_bean: dict[str, list[PolicyRule]] = {}
         for r in rules:
             by_bean.setdefault(r.what.bean, []).append(r)
@@ -257,31 +261,40 @@ class Authorizer:
         ]
         return policy, rules
 
-    def _subquery(self, policy: Policy, rule: PolicyRule, user: str) -> sa.Select:
-        key = (rule.id, user)
-        sub = policy.compiled.get(key)
-        if sub is None:
-            if len(policy.compiled) > MAX_COMPILED:  # many users on a long-lived server: start afresh
-                policy.compiled.clear()
-            query = rule.what.query
-            if rule.what.attribute:  # an attribute rule grants on the objects its entity alias selects
+    def _plan_cached(self, rw: RuleWhat) -> RulePlan:
+        """The SQL plan of a rule (:mod:`.rulesql`), made once per rule text."""
+        key = f"{rw.attribute}\x00{rw.query}"
+        plan = self._plan_cache.get(key)
+        if plan is None:
+            query = rw.query
+            if rw.attribute:  # an attribute rule grants on the objects its entity alias selects
                 alias = ast.Path(query.select.items[0].parts[:1])  # type: ignore[union-attr]
                 query = dataclasses.replace(query, select=ast.SelectClause((alias,)))
-            sub = self._id_subquery(query, {"user": user})
-            policy.compiled[key] = sub
-        return sub
+            plan = self._plan_cache[key] = plan_rule(query)
+        return plan
 
-    def _member_of(
-        self, policy: Policy, rule: PolicyRule, user: str, id_column: sa.ColumnElement[Any]
+    def _compiled(self, policy: Policy, rule: PolicyRule, user: str) -> CompiledPlan:
+        """The rule's plan compiled to SQL with ``:user`` bound, cached per (rule, user)."""
+        key = (rule.id, user)
+        hit = policy.compiled.get(key)
+        if hit is None:
+            if len(policy.compiled) > MAX_COMPILED:  # many users on a long-lived server: start afresh
+                policy.compiled.clear()
+            hit = compile_plan(rule.plan, lambda q: self._id_subquery(q, {"user": user}))
+            policy.compiled[key] = hit
+        return hit
+
+    def _in_rules(
+        self, policy: Policy, rules: list[PolicyRule], user: str, id_column: sa.ColumnElement[Any]
     ) -> sa.ColumnElement[bool]:
-        """``id_column IN (rule's id set)``, written as a correlated ``EXISTS (… WHERE rule.id = id_column)``.
+        """``id_column IN (rule 1) OR id_column IN (rule 2) …`` -- ICAT's READ restriction.
 
-        Same meaning as ICAT's ``id IN (searchJPQL)``, but SQLite then probes the rule per candidate row (by
-        primary key) instead of materialising every object the rule allows: a selective query stays fast
-        however much the user may read.
+        Each term is written in the cheapest equivalent SQL (:mod:`.rulesql`): foreign-key ``IN`` sets first
+        (SQLite computes each once per statement), then correlated ``EXISTS`` probes by primary key.
         """
-        sub = self._subquery(policy, rule, user)
-        return sa.exists(sub.where(sub.selected_columns[0] == id_column))
+        compiled = [self._compiled(policy, r, user) for r in rules]
+        compiled.sort(key=lambda c: not c.is_direct)
+        return sa.or_(*(c.condition(id_column) for c in compiled))
 
     # ------------------------------------------------------------------------------------ READ
     def read_restriction(
@@ -298,7 +311,7 @@ class Authorizer:
             return None
         if not object_rules:
             return sa.false()
-        return sa.or_(*(self._member_of(policy, r, user, id_column) for r in object_rules))
+        return self._in_rules(policy, object_rules, user, id_column)
 
     def readable_ids(self, conn: Connection, user: str, bean: str, ids: Collection[int]) -> set[int]:
         """The subset of ``ids`` of ``bean`` the user may read (objects that do not exist are not readable)."""
@@ -372,9 +385,7 @@ class Authorizer:
         for chunk in _chunks(ids):
             stmt = sa.select(table.c.ID).where(table.c.ID.in_(chunk))
             if not unrestricted:
-                # shortest rules first, as GateKeeper sorts candidate queries by length
-                ordered = sorted(applicable, key=lambda r: len(str(r.what.query)))
-                stmt = stmt.where(sa.or_(*(self._member_of(policy, r, user, table.c.ID) for r in ordered)))
+                stmt = stmt.where(self._in_rules(policy, applicable, user, table.c.ID))
             allowed.update(conn.execute(stmt).scalars())
         return allowed
 
