@@ -84,7 +84,7 @@ def _format_of(path: Path, given: str | None) -> str:
 
 
 @icat_group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xml"]), help="default: from the file suffix")
 @click.option("--duplicate", type=click.Choice(["THROW", "IGNORE", "CHECK", "OVERWRITE"], case_sensitive=False),
               default="THROW", show_default=True, help="Objects whose key exists already (as icatingest).")
@@ -92,7 +92,7 @@ def _format_of(path: Path, given: str | None) -> str:
 def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> None:
     """Load a python-icat dump file (YAML or XML, ICAT 4.4-6.2) in one transaction.
 
-    A catalogue file that does not exist yet is created bare.
+    A catalogue file that does not exist yet is created bare. FILE "-" reads standard input.
 
     Example:
 
@@ -109,22 +109,22 @@ def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> 
     store = EmbeddedStore.from_settings(cli.settings, path, create=not Path(path).exists())
     try:
         if _format_of(file, fmt) == "xml":
-            with file.open("rb") as fb:
+            with click.open_file(str(file), "rb") as fb:
                 counts = import_dump(store, read_xml(fb, str(file)), source=str(file), duplicate=duplicate)
         else:
-            with file.open(encoding="utf-8") as ft:
+            with click.open_file(str(file), "r", encoding="utf-8") as ft:
                 counts = import_dump(store, read_yaml(ft, str(file)), source=str(file), duplicate=duplicate)
     finally:
         store.close()
-    click.echo(f"imported {sum(counts.values())} objects of {len(counts)} entity types from {file}")
+    click.echo(f"imported {sum(counts.values())} objects of {len(counts)} entity types from {file}", err=True)
 
 
 @icat_group.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xml"]), help="default: from the file suffix")
 @pass_cli
 def export_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
-    """Write the whole catalogue as a python-icat dump file (readable by icatingest).
+    """Write the whole catalogue as a python-icat dump file (readable by icatingest); "-" is standard output.
 
     Example:
 
@@ -140,9 +140,20 @@ def export_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
         raise BadParameterError("mxicat icat export reads an embedded catalogue (use icatdump for ICAT)")
     store = EmbeddedStore.from_settings(cli.settings, path)
     service = f"sqlite:///{Path(path).resolve()}"
+    xml = _format_of(file, fmt) == "xml"
+    if str(file) == "-":
+        try:
+            with click.open_file("-", "wb" if xml else "w") as out:
+                if xml:
+                    write_xml(export_chunks(store), out, service=service)
+                else:
+                    write_yaml(export_chunks(store), out, service=service)
+        finally:
+            store.close()
+        return
     tmp = file.with_name(file.name + ".part")
     try:
-        if _format_of(file, fmt) == "xml":
+        if xml:
             with tmp.open("wb") as fb:
                 write_xml(export_chunks(store), fb, service=service)
         else:
@@ -152,7 +163,7 @@ def export_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
     finally:
         tmp.unlink(missing_ok=True)
         store.close()
-    click.echo(f"exported to {file}")
+    click.echo(f"exported to {file}", err=True)
 
 
 def _table(results: list[Any]) -> tuple[list[str], list[list[Any]]]:

@@ -59,6 +59,8 @@ def test_import_search_export_cycle(tmp_path: Path) -> None:
     db = tmp_path / "new" / "cat.db"
     code, out = _run(db, "icat", "import", str(dump))  # creates the missing file bare
     assert code == 0 and "imported" in out
+    code, out = _run(db, "icat", "export", "-")
+    assert code == 0 and "Dataset_investigation-(facility-(name-ESRF)_name-mx1_visitId-1)_name-d1" in out
     code, out = _run(db, "icat", "search", "SELECT COUNT(d) FROM Dataset d")
     assert (code, json.loads(out)) == (0, [1])
     code, out = _run(db, "icat", "search", "SELECT d.name, d.startDate FROM Dataset d")
