@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -17,6 +18,8 @@ from mxicat.cli.context import CliContext, pass_cli
 from mxicat.cli.output import dumps, echo_json, echo_table
 from mxicat.errors import BadParameterError
 from mxicat.mx import MxCatalogue, open_catalogue
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _open(cli: CliContext) -> MxCatalogue:
@@ -28,7 +31,7 @@ def _ref(text: str) -> int | str:
     return int(text) if text.strip().isdigit() else text
 
 
-def _format_option(default: str = "table") -> Any:
+def _format_option(default: str = "table") -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(["json", "table"]), default=default,
                         show_default=True, help="Output format.")
 

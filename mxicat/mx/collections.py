@@ -325,9 +325,9 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
                                                                  datafile["fileSize"])
             writes.append({"Datafile": {"id": old_file["id"], "fileSize": datafile["fileSize"]}})
     links = _missing_links(mx, spec, current, dataset_id)
-    for kind, value in links:
-        changes[f"dataset.{kind}"] = (None, value[1])
-        writes.append(value[0])
+    for kind, (link, label) in links:
+        changes[f"dataset.{kind}"] = (None, label)
+        writes.append(link)
     if not changes:
         return Registration(dataset_id, spec.name, spec.investigation_id, "unchanged",
                             unverified=_reported(mx, spec), problems=list(spec.problems),

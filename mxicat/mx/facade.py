@@ -243,7 +243,8 @@ class MxCatalogue:
                 suffix = sweep.entry.strip("/").replace("/", "_") or f"sweep{index}"
                 dataset_name = f"{base}_{suffix}"
             metadata = dict(sweep.metadata)
-            files = list(sweep.datafiles) or [{"path": os.fspath(path), "exists": True}]
+            files: list[Mapping[str, Any]] = [dict(d) for d in sweep.datafiles]
+            files = files or [{"path": os.fspath(path), "exists": True}]
             registration = self.register_collection(
                 investigation, dataset_name, metadata, beamline=beamline, sample=sample,
                 location=Path(path).resolve().parent, datafiles=files, technique=technique)

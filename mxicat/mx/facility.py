@@ -240,8 +240,8 @@ class Registry:
             f"{base} WHERE i.name IN {jpql.strings(proposal_variants(text))} "
             f"AND i.facility.id = {self.facility_id} ORDER BY i.id{include}"
         )
-        if not rows and (visit := split_visit(text)):
-            proposal, number = visit
+        if not rows and (parts := split_visit(text)):
+            proposal, number = parts
             rows = self.session.search(
                 f"{base} WHERE i.name IN {jpql.strings(proposal_variants(proposal))} "
                 f"AND i.visitId IN {jpql.strings([number, text])} "

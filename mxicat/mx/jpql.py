@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from typing import TypeVar
 
 from mxicat.errors import BadParameterError
+
+T = TypeVar("T")
 
 
 def string(value: str) -> str:
@@ -66,7 +69,7 @@ def strings(values: Iterable[str]) -> str:
     return "(" + ", ".join(items) + ")"
 
 
-def chunks(values: list, size: int) -> Iterable[list]:
+def chunks(values: list[T], size: int) -> Iterable[list[T]]:
     """Consecutive slices of at most ``size`` items (for IN lists and batched writes)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

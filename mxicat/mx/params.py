@@ -160,12 +160,12 @@ def decode(resolved: Resolved | None, param: Mapping[str, Any]) -> Any:
 def same_value(a: Any, b: Any) -> bool:
     """Equality for idempotency checks: floats to 1e-12 relative, datetimes compared in UTC."""
     if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
+        return bool(a == b)
     if isinstance(a, int | float) and isinstance(b, int | float):
         return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
     if isinstance(a, datetime | date) and isinstance(b, datetime | date):
         return jpql.to_utc_naive(a) == jpql.to_utc_naive(b)
-    return a == b
+    return bool(a == b)
 
 
 @dataclass

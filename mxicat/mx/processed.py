@@ -217,12 +217,12 @@ def _ensure_job(mx: MxCatalogue, dataset_id: int, input_ids: list[int], program:
     """The Job linking inputs → dataset for this application (created unless it exists already)."""
     application_id = mx.registry.application(program, version)
     wanted = sorted(set(input_ids))
-    for job in mx.session.search(
+    for row in mx.session.search(
         "SELECT j FROM Job j JOIN j.outputDataCollection odc JOIN odc.dataCollectionDatasets odcd "
         f"WHERE odcd.dataset.id = {dataset_id} AND j.application.id = {application_id} "
         "INCLUDE j.inputDataCollection idc, idc.dataCollectionDatasets idcd, idcd.dataset"
     ):
-        fields = entity(job)
+        fields = entity(row)
         idc = fields.get("inputDataCollection") or {}
         have = sorted(int(entity(d["dataset"])["id"]) for d in entity(idc).get("dataCollectionDatasets", [])
                       if d.get("dataset"))
