@@ -72,7 +72,7 @@ def _includes(raw: Any) -> tuple[Include, ...]:
             scope = item.get("scope") or {}
             if not isinstance(scope, Mapping):
                 raise _error(f"include scope of {item['relation']!r} must be an object")
-            where = scope.get("where") or {}
+            where = {} if scope.get("where") is None else scope["where"]
             if not isinstance(where, Mapping):
                 raise _error(f"scope where of {item['relation']!r} must be an object")
             out.append(Include(item["relation"], dict(where), _includes(scope.get("include"))))
@@ -109,7 +109,7 @@ def parse(text: str | Mapping[str, Any] | None) -> Filter:
     unknown = set(raw) - FILTER_KEYS
     if unknown:
         raise _error(f"unknown key(s) {sorted(unknown)}; known: {sorted(FILTER_KEYS)}")
-    where = raw.get("where") or {}
+    where = {} if raw.get("where") is None else raw["where"]
     if not isinstance(where, Mapping):
         raise _error("where must be an object")
     query = raw.get("query")
