@@ -264,3 +264,15 @@ def test_older_file_is_upgraded_by_init(tmp_path: Path) -> None:
     store = EmbeddedStore(path)
     assert store.admin().search("SELECT COUNT(f) FROM Facility f") == [0]
     store.close()
+
+
+def test_update_constraint_violations(cat, base) -> None:
+    a = cat.create(_dataset(base, "a"))
+    cat.create(_dataset(base, "b"))
+    with pytest.raises(ObjectAlreadyExistsError):
+        cat.update({"Dataset": {"id": a, "name": "b"}})
+    with pytest.raises(NoSuchObjectFoundError):
+        cat.update({"Dataset": {"id": a, "investigation": {"id": 999}}})
+    with pytest.raises(BadParameterError, match="Field colour"):
+        cat.update({"Dataset": {"id": a, "colour": "red"}})
+    assert cat.search("SELECT d.name FROM Dataset d ORDER BY d.name") == ["a", "b"]
