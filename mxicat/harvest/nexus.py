@@ -77,7 +77,7 @@ class NXobject:
         value = read_value(dataset)
         if value is None:
             return None
-        return Field(f"{self.path}/{name}", value, None if text else units_of(dataset))
+        return Field(f"{self.path.rstrip('/')}/{name}", value, None if text else units_of(dataset))
 
     def attribute(self, name: str) -> Field | None:
         """Attribute ``name`` of the group as a :class:`Field` (path ``group@name``)."""
