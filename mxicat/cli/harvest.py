@@ -76,7 +76,7 @@ def _echo_tables(result: dict[str, Any]) -> None:
 @click.command("harvest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True,
-              help="json: one JSON object per file per line; table: one row per sweep.")
+              help="json: one JSON object per file per line; table: one term/value/unit/source table per sweep.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Harvest in this many parallel processes.")
 def harvest_command(paths: tuple[str, ...], fmt: str, jobs: int) -> None:
