@@ -8,7 +8,8 @@
 
 The child gets the parent's environment without any ``MXICAT_*`` variable, then the given settings as
 ``MXICAT_<NAME>`` variables (lists and mappings as JSON), and ``MXICAT_CONFIG`` pointing at a file that does
-not exist unless one is given, so no machine-wide ``mxicat.toml`` leaks in. The context waits until the
+not exist unless one is given, so no machine-wide ``mxicat.toml`` leaks in. It runs in the caller's working
+directory, so relative paths in the settings mean the same for both. The context waits until the
 service answers and terminates the process (then kills it if needed) at exit.
 """
 
@@ -98,7 +99,7 @@ def serve_subprocess(
         log_file = log_path or Path(tmp) / "serve.log"
         cmd = [sys.executable, "-m", "mxicat", "serve", "--host", host, "--port", str(port), "--log-level", log_level]
         with log_file.open("wb") as log:
-            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         served = ServedProcess(proc, host, port, log_file)
         try:
             _wait_ready(served, ready_timeout)
