@@ -187,49 +187,56 @@ def fetch_summary(mx: MxCatalogue, dataset_id: int) -> dict[str, Any]:
     return summary
 
 
-def _jobs(mx: MxCatalogue, dataset_id: int, *, upstream: bool) -> list[dict[str, Any]]:
-    """Jobs producing (upstream) or consuming (downstream) a dataset, with the datasets on the other side."""
-    mine, other = ("outputDataCollection", "inputDataCollection") if upstream else (
-        "inputDataCollection", "outputDataCollection")
-    rows = mx.session.search(
-        f"SELECT j FROM Job j JOIN j.{mine} mdc JOIN mdc.dataCollectionDatasets mdcd "
-        f"WHERE mdcd.dataset.id = {int(dataset_id)} ORDER BY j.id "
-        f"INCLUDE j.application, j.{other} odc, odc.dataCollectionDatasets odcd, odcd.dataset")
-    jobs = []
-    for row in rows:
-        job = entity(row)
-        app = entity(job.get("application") or {})
-        dc = entity(job.get(other) or {})
-        linked = [entity(d["dataset"]) for d in dc.get("dataCollectionDatasets", []) if d.get("dataset")]
-        jobs.append({"id": int(job["id"]), "program": app.get("name"), "version": app.get("version"),
-                     "datasets": [{"id": int(d["id"]), "name": d.get("name")} for d in linked]})
-    return jobs
+def _links(mx: MxCatalogue, node_ids: list[int], *, upstream: bool) -> list[tuple[int, str, str, int, str]]:
+    """(node id, program, version, linked dataset id, linked dataset name) for Jobs around these datasets.
+
+    Only Datasets (and the public Application) are selected; Jobs and DataCollections appear in joins only,
+    so -- as in ICAT -- a user sees the provenance links between the datasets he may read even where the
+    Job and DataCollection objects themselves are private to their creator.
+    """
+    mine = "outputDataCollection" if upstream else "inputDataCollection"
+    rows: list[tuple[int, str, str, int, str]] = []
+    for chunk in jpql.chunks(sorted(set(node_ids)), 500):
+        query = (
+            "SELECT mdcd.dataset.id, a.name, a.version, ds.id, ds.name FROM Dataset ds "
+            "JOIN ds.dataCollectionDatasets dcd JOIN dcd.dataCollection dc "
+            f"JOIN dc.{'jobsAsInput' if upstream else 'jobsAsOutput'} j JOIN j.application a "
+            f"JOIN j.{mine} mdc JOIN mdc.dataCollectionDatasets mdcd "
+            f"WHERE mdcd.dataset.id IN {jpql.ids(chunk)} ORDER BY ds.id")
+        rows.extend((int(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]))
+                    for r in mx.session.search_chunked(query))
+    return rows
 
 
 def provenance(mx: MxCatalogue, dataset_id: int) -> dict[str, Any]:
-    """Direct inputs/outputs, the transitive upstream/downstream datasets, and the jobs between them."""
+    """Direct inputs/outputs, the transitive upstream/downstream datasets, and the jobs between them.
+
+    The graph is followed one level at a time (one query per level and direction, chunked), up to
+    :data:`MAX_GRAPH` datasets per direction. A job is identified by (program, version, output dataset).
+    """
     result: dict[str, Any] = {"inputs": [], "outputs": [], "upstream": [], "downstream": [], "jobs": []}
-    seen_jobs: set[int] = set()
-    for direction, direct_key, all_key in ((True, "inputs", "upstream"), (False, "outputs", "downstream")):
+    jobs: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for upstream, direct_key, all_key in ((True, "inputs", "upstream"), (False, "outputs", "downstream")):
         visited = {dataset_id}
-        frontier = [(dataset_id, 0)]
-        while frontier and len(visited) <= MAX_GRAPH:
-            node, depth = frontier.pop(0)
-            for job in _jobs(mx, node, upstream=direction):
-                if job["id"] not in seen_jobs:
-                    seen_jobs.add(job["id"])
-                    side = "inputs" if direction else "outputs"
-                    result["jobs"].append({"id": job["id"], "program": job["program"],
-                                           "version": job["version"],
-                                           side: [d["id"] for d in job["datasets"]],
-                                           ("outputs" if direction else "inputs"): [node]})
-                for ds in job["datasets"]:
-                    if node == dataset_id and ds not in result[direct_key]:
-                        result[direct_key].append(ds)
-                    if ds["id"] not in visited:
-                        visited.add(ds["id"])
-                        result[all_key].append({**ds, "depth": depth + 1})
-                        frontier.append((ds["id"], depth + 1))
+        level, depth = [dataset_id], 0
+        while level and len(visited) <= MAX_GRAPH:
+            depth += 1
+            following: list[int] = []
+            for node, program, version, linked, name in _links(mx, level, upstream=upstream):
+                output, source = (node, linked) if upstream else (linked, node)
+                job = jobs.setdefault((program, version, output), {
+                    "program": program, "version": version, "inputs": [], "outputs": [output]})
+                if source not in job["inputs"]:
+                    job["inputs"].append(source)
+                entry = {"id": linked, "name": name}
+                if node == dataset_id and entry not in result[direct_key]:
+                    result[direct_key].append(entry)
+                if linked not in visited:
+                    visited.add(linked)
+                    result[all_key].append({**entry, "depth": depth})
+                    following.append(linked)
+            level = following
+    result["jobs"] = list(jobs.values())
     return result
 
 

@@ -64,9 +64,12 @@ def test_member_cannot_reach_other_datasets_by_id_name_or_group(catalogue: dict[
         alice.dataset("mx2000_run0")
     assert alice.count_datasets('in_group("group_mx2000")') == 0
     assert "group_mx2000" not in [g["name"] for g in alice.groups()]
-    # own processed dataset: provenance shows only what alice may read
+    # provenance links between datasets alice may read are visible to her (Jobs and DataCollections,
+    # private to the ingest account under the default policy, are only joined, never selected)
     merged = alice.dataset("mx1000_merged")
-    assert {d["name"] for d in merged["provenance"]["upstream"]} <= {"mx1000_run0", "mx1000_run1"}
+    assert {d["name"] for d in merged["provenance"]["upstream"]} == {"mx1000_run0", "mx1000_run1"}
+    assert merged["provenance"]["jobs"][0]["program"] == "xia2"
+    assert [d["name"] for d in alice.dataset("mx1000_run0")["provenance"]["downstream"]] == ["mx1000_merged"]
 
 
 def test_member_cannot_register_into_another_investigation(catalogue: dict[str, MxCatalogue]) -> None:
@@ -76,3 +79,8 @@ def test_member_cannot_register_into_another_investigation(catalogue: dict[str, 
         with pytest.raises(MxicatError):
             alice.register_collection("mx2000", "sneaky", {"Sample_name": "beta"})
     assert catalogue["ingester"].count_datasets("name = sneaky") == 0
+
+
+def test_member_can_filter_by_own_group(catalogue: dict[str, MxCatalogue]) -> None:
+    alice = catalogue["alice"]
+    assert alice.count_datasets('in_group("group_mx1000")') == 2
