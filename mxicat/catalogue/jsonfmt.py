@@ -17,7 +17,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from decimal import Decimal
 from typing import Any
 
 from mxicat.errors import BadParameterError
@@ -81,9 +83,16 @@ def looks_like_icat_date(text: str) -> bool:
 
 
 def to_json(value: Any) -> Any:
-    """A JSON-ready copy of ``value``: datetimes as ICAT dates, NaN/inf as ``null`` (as ICAT does)."""
+    """A JSON-ready copy of ``value``: datetimes as ICAT dates, NaN/inf as ``null`` (as ICAT does).
+
+    A bare :class:`date` is midnight UTC; a :class:`~decimal.Decimal` a float.
+    """
     if isinstance(value, datetime):
         return format_date(value)
+    if isinstance(value, date):
+        return format_date(datetime.combine(value, dtime(), UTC))
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
@@ -94,8 +103,15 @@ def to_json(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text of ``value`` in ICAT's encoding."""
-    return json.dumps(to_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Compact JSON text of ``value`` in ICAT's encoding.
+
+    Raises:
+        BadParameterError: a value that has no JSON form (names its type).
+    """
+    try:
+        return json.dumps(to_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except TypeError as err:
+        raise BadParameterError(f"cannot send to ICAT as JSON: {err}") from err
 
 
 def _decode_fields(fields: Mapping[str, Any], *, strict: bool) -> dict[str, Any]:

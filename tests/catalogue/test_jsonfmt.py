@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -48,6 +49,13 @@ def test_decode_entity_only_touches_date_fields() -> None:
     assert out["stringValue"] == "2024-05-01T10:00:00.000Z"
     assert isinstance(out["dateTimeValue"], datetime)
     assert isinstance(out["type"]["createTime"], datetime)
+
+
+def test_dates_decimals_and_unsendable_values() -> None:
+    assert jsonfmt.to_json({"startDate": date(2024, 5, 1), "x": Decimal("0.5")}) == {
+        "startDate": "2024-05-01T00:00:00.000Z", "x": 0.5}
+    with pytest.raises(BadParameterError, match="set"):
+        jsonfmt.dumps({"x": {1, 2}})
 
 
 def test_to_json_nan_and_nested() -> None:
