@@ -48,6 +48,7 @@ for ASCII, as on ICAT's usual MySQL collation). ``CURRENT_TIMESTAMP`` is evaluat
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -338,7 +339,7 @@ class _Compiler:
         if isinstance(e, ast.Arith):
             left = self.expr(e.left, where=where, hint=hint)
             right = self.expr(e.right, where=where, hint=hint)
-            return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[e.op]
+            return _ARITH[e.op](left, right)
         if isinstance(e, ast.Neg):
             return -self.expr(e.operand, where=where, hint=hint)
         if isinstance(e, ast.Aggregate):
@@ -423,9 +424,7 @@ class _Compiler:
             rf = self.field_of(c.right, where=True)
             left = self.expr(c.left, where=True, hint=rf)
             right = self.expr(c.right, where=True, hint=lf)
-            op = "!=" if c.op == "<>" else c.op
-            return {"=": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
-                    ">": left > right, ">=": left >= right}[op]
+            return _COMPARE[c.op](left, right)
         if isinstance(c, ast.Like):
             left = self.expr(c.expr, where=True)
             pattern = self.expr(c.pattern, where=True)
@@ -494,6 +493,14 @@ class _Compiler:
             out = out.join(root.from_clause(), sa.true())
         return out
 
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "<>": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    ">=": operator.ge,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+}
 
 TABLES_TYPES: dict[str, Any] = {
     "str": sa.String(), "enum": sa.String(), "int": sa.Integer(), "float": sa.Float(), "bool": sa.Boolean(),
