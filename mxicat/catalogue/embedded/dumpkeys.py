@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from mxicat.errors import BadParameterError, NoSuchObjectFoundError
 
 from .schema import ENTITIES, TABLES, RelationInfo, from_db_datetime, physical_column
-from .writes import _DT_BIND, parse_datetime, to_db_datetime
+from .values import DT_BIND, parse_datetime, to_db_datetime
 
 _ASCII = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HEX = "0123456789ABCDEF"
@@ -103,7 +103,7 @@ def _key_value_to_db(entity: str, field: str, text: str) -> Any:
     f = ENTITIES[entity].fields[field]
     raw = simpleqp_unquote(text)
     if f.type == "datetime":
-        return _DT_BIND(to_db_datetime(parse_datetime(raw.replace(" ", "T", 1), f"{entity}.{field}")))
+        return DT_BIND(to_db_datetime(parse_datetime(raw.replace(" ", "T", 1), f"{entity}.{field}")))
     if f.type == "int":
         return int(raw)
     if f.type == "float":

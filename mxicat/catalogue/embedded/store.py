@@ -45,7 +45,8 @@ from mxicat.errors import (
 
 from .migrations import check_version, make_engine, upgrade
 from .schema import ENTITIES, TABLES
-from .writes import Writer, unwrap
+from .values import unwrap
+from .writes import Writer
 
 if TYPE_CHECKING:
     from mxicat.settings import Settings

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from mxicat.errors import (
@@ -40,21 +39,8 @@ from mxicat.errors import (
     ValidationError,
 )
 
-from .schema import (
-    ENTITIES,
-    META_FIELDS,
-    PARAMETER_ENTITIES,
-    TABLES,
-    EntityInfo,
-    FieldInfo,
-    RelationInfo,
-    entity,
-    to_db_datetime,
-)
-
-_DIALECT = sqlite_dialect.dialect()
-_DT_BIND = sa.DateTime().dialect_impl(_DIALECT).bind_processor(_DIALECT)
-assert _DT_BIND is not None
+from .schema import ENTITIES, META_FIELDS, PARAMETER_ENTITIES, TABLES, EntityInfo, RelationInfo, to_db_datetime
+from .values import DT_BIND, converter, unwrap
 
 SEQUENCE = sa.Table(
     "SEQUENCE",  # EclipseLink's TableGenerator table name; one row per entity table
@@ -62,110 +48,6 @@ SEQUENCE = sa.Table(
     sa.Column("SEQ_NAME", sa.String(50), primary_key=True),
     sa.Column("SEQ_COUNT", sa.Integer, nullable=False),
 )
-
-
-def unwrap(obj: Any, *, where: str = "object") -> tuple[EntityInfo, dict[str, Any]]:
-    """``{"Dataset": {...}}`` -> (EntityInfo, content); BAD_PARAMETER for anything else."""
-    if not isinstance(obj, Mapping) or len(obj) != 1:
-        raise BadParameterError(f"{where} must be one {{\"Entity\": {{...}}}} mapping, got {obj!r:.80}")
-    ((name, content),) = obj.items()
-    info = entity(name)
-    if not isinstance(content, Mapping):
-        raise BadParameterError(f"{where}: content of {name} must be a mapping")
-    return info, dict(content)
-
-
-# ------------------------------------------------------------------------------------------ values
-def parse_datetime(value: Any, what: str) -> datetime:
-    """A datetime from a datetime or an ISO 8601 / ICAT REST string; BAD_PARAMETER otherwise."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise BadParameterError(f"Badly formatted date {value!r} for {what}")
-
-
-def _from_text(value: Any, parse: Callable[[str], Any]) -> Any:
-    """``parse(value)`` for a string that parses (dump files carry numbers as text), else None."""
-    if isinstance(value, str):
-        try:
-            return parse(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _convert(info: EntityInfo, f: FieldInfo) -> Callable[[Any], Any]:
-    """Converter from a client value to the stored value of field ``f`` (None passes through)."""
-    what = f"{info.name}.{f.name}"
-    if f.type == "str":
-        limit = f.length or 255
-
-        def conv_str(v: Any) -> Any:
-            if not isinstance(v, str):
-                raise BadParameterError(f"{what} must be a string, got {v!r:.60}")
-            if len(v) > limit:
-                raise ValidationError(f"{what} is longer than {limit} characters")
-            return v
-
-        return conv_str
-    if f.type == "enum":
-        allowed = frozenset(f.enum_values)
-
-        def conv_enum(v: Any) -> Any:
-            name = v.rsplit(".", 1)[-1] if isinstance(v, str) else v
-            if name not in allowed:
-                raise BadParameterError(f"{what} must be one of {sorted(allowed)}, got {v!r:.60}")
-            return name
-
-        return conv_enum
-    if f.type == "int":
-
-        def conv_int(v: Any) -> Any:
-            if isinstance(v, bool):
-                raise BadParameterError(f"{what} must be an integer, got {v!r}")
-            if isinstance(v, int):
-                return v
-            if isinstance(v, float) and v.is_integer():
-                return int(v)
-            parsed = _from_text(v, int)
-            if parsed is None:
-                raise BadParameterError(f"{what} must be an integer, got {v!r:.60}")
-            return parsed
-
-        return conv_int
-    if f.type == "float":
-
-        def conv_float(v: Any) -> Any:
-            if isinstance(v, float):
-                return v
-            if isinstance(v, int) and not isinstance(v, bool):
-                return float(v)
-            parsed = _from_text(v, float)
-            if parsed is None:
-                raise BadParameterError(f"{what} must be a number, got {v!r:.60}")
-            return parsed
-
-        return conv_float
-    if f.type == "bool":
-
-        def conv_bool(v: Any) -> Any:
-            if isinstance(v, bool):
-                return v
-            if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-                return v.strip().lower() == "true"
-            raise BadParameterError(f"{what} must be a boolean, got {v!r:.60}")
-
-        return conv_bool
-    assert f.type == "datetime"
-
-    def conv_dt(v: Any) -> Any:
-        return _DT_BIND(to_db_datetime(parse_datetime(v, what)))
-
-    return conv_dt
 
 
 class _Plan:
@@ -177,10 +59,10 @@ class _Plan:
         self.columns: list[str] = [c.name for c in self.table.columns if c.name in self._icat_columns(info)]
         self.pos = {c: i for i, c in enumerate(self.columns)}
         self.attrs: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            f.name: (self.pos[f.column], _convert(info, f)) for f in info.fields.values() if f.name not in META_FIELDS
+            f.name: (self.pos[f.column], converter(info, f)) for f in info.fields.values() if f.name not in META_FIELDS
         }
         self.meta: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            f.name: (self.pos[f.column], _convert(info, f)) for f in info.fields.values() if f.name != "id"
+            f.name: (self.pos[f.column], converter(info, f)) for f in info.fields.values() if f.name != "id"
         }
         self.ones: dict[str, tuple[int, RelationInfo]] = {
             r.name: (self.pos[r.column or ""], r) for r in info.one.values()
@@ -220,15 +102,6 @@ def plan(name: str) -> _Plan:
     return p
 
 
-class _BatchError(Exception):
-    """Internal: an error found while building rows, with the top-level index it belongs to."""
-
-    def __init__(self, index: int, error: MxicatError) -> None:
-        super().__init__(str(error))
-        self.index = index
-        self.error = error
-
-
 _UNIQUE_RE = re.compile(r"UNIQUE constraint failed: (\w+)\.")
 _NOTNULL_RE = re.compile(r"NOT NULL constraint failed: (\w+)\.(\w+)")
 _TABLE_TO_ENTITY = {t.name: n for n, t in TABLES.items()}
@@ -264,7 +137,7 @@ class Writer:
         self.conn = conn
         self.user = user
         self.keep_meta = keep_meta
-        self.now_db = _DT_BIND(to_db_datetime(now or datetime.now(UTC)))
+        self.now_db = DT_BIND(to_db_datetime(now or datetime.now(UTC)))
         self._next_id: dict[str, int] = {}
         self._ptypes: dict[int, tuple[bool, str, float | None, float | None, frozenset[str]] | None] = {}
         self.dirty_datasets: set[int] = set()
