@@ -324,7 +324,7 @@ class SweepBuilder:
                 parsed = _parse_time(found.text) if found is not None and found.text else None
                 if parsed is not None:
                     self.put(term, parsed, found.path)
-                    if parsed.tzinfo is None and "naive" not in "".join(self.warnings):
+                    if parsed.tzinfo is None and term == "start_time":  # one warning for the pair
                         self.warnings.append(f"{found.path}: time without zone (naive, facility-local)")
                     break
         specific = self.detector.detector_specific if self.detector else None
