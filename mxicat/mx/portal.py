@@ -51,12 +51,13 @@ def facility_name(mx: MxCatalogue) -> str:
 
 
 def attach_pids(mx: MxCatalogue, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``pid`` and ``doi`` to dataset summaries (one query for the whole page)."""
+    """Add ``pid`` and ``doi`` to dataset summaries (one query for the page, when they lack ``doi``)."""
     if not items:
         return items
     facility = facility_name(mx)
-    dois: dict[int, str | None] = {}
-    for chunk in jpql.chunks([int(i["id"]) for i in items], 500):
+    dois: dict[int, str | None] = {int(i["id"]): i["doi"] for i in items if "doi" in i}
+    missing = [int(i["id"]) for i in items if "doi" not in i]
+    for chunk in jpql.chunks(missing, 500):
         for row in mx.session.search(f"SELECT ds.id, ds.doi FROM Dataset ds WHERE ds.id IN {jpql.ids(chunk)}"):
             dois[int(row[0])] = row[1]
     for item in items:
