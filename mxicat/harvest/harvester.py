@@ -324,8 +324,6 @@ class SweepBuilder:
                 parsed = _parse_time(found.text) if found is not None and found.text else None
                 if parsed is not None:
                     self.put(term, parsed, found.path)
-                    if parsed.tzinfo is None and term == "start_time":  # one warning for the pair
-                        self.warnings.append(f"{found.path}: time without zone (naive, facility-local)")
                     break
         specific = self.detector.detector_specific if self.detector else None
         if "start_time" not in self.metadata and specific is not None:
@@ -338,6 +336,11 @@ class SweepBuilder:
         if values is not None and stamps is not None and np.all(values > 1e8):  # epoch seconds per frame
             self.put("start_time", datetime.fromtimestamp(float(values.min()), UTC), stamps.path)
             self.put("end_time", datetime.fromtimestamp(float(values.max()), UTC), stamps.path)
+        times = {t: self.metadata.get(t) for t in ("start_time", "end_time")}
+        naive = [t for t, v in times.items() if isinstance(v, datetime) and v.tzinfo is None]
+        if naive:
+            self.warnings.append(f"{', '.join(self.sources[t] for t in naive)}: time without zone (kept naive, "
+                                 "local to the facility)")
 
 
 @cache
