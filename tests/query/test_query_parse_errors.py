@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mxicat.catalogue.embedded.sql import MODEL
 from mxicat.errors import BadParameterError
@@ -116,3 +118,24 @@ def test_malformed_queries_name_position_and_token(query: str, offset: int, need
     assert needle in str(err)
     assert str(offset) in str(err)
     assert err.code == "BAD_PARAMETER" and err.to_icat_json()["offset"] == offset
+
+
+FRAGMENTS = ["SELECT", "FROM", "WHERE", "Dataset", "ds", "ds.name", "ds.investigation", "ds.parameters", "p",
+             "p.type.name", "JOIN", "LEFT", "INCLUDE", "LIMIT", "ORDER", "BY", "DESC", "COUNT", "(", ")", ",", "=",
+             "<>", "<", "LIKE", "IN", "BETWEEN", "AND", "OR", "NOT", "IS", "NULL", "EMPTY", "MEMBER", "OF", "'x'",
+             "'it''s'", "1", "2.5", "-", "+", "*", "{ts 2020-01-01 00:00:00}", ":user", "TRUE", "DISTINCT",
+             "UPPER", "SIZE", "TRIM", "[", "]", "<->", "DatasetParameter", "1,", "MAX", "CURRENT_TIMESTAMP",
+             "org.icatproject.ParameterValueType.NUMERIC", "Facility", "ESCAPE", "GROUP", "HAVING", "AS", ";", "!"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=0, max_size=14))
+def test_any_token_soup_gives_bad_parameter_or_a_query(words: list[str]) -> None:
+    """Malformed input of any shape is reported as BAD_PARAMETER, never as another exception."""
+    from mxicat.catalogue.embedded.sql import compile_query
+
+    for text in (" ".join(words), "SELECT ds FROM Dataset ds " + " ".join(words)):
+        try:
+            compile_query(text, params={"user": "u"})
+        except BadParameterError as err:
+            assert err.offset >= -1 and str(err)

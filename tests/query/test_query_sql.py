@@ -316,3 +316,15 @@ def test_parameters_of_every_type(conn: sa.Connection) -> None:
     assert run(conn, "SELECT ds.id FROM Dataset ds WHERE :t > ds.startDate", params={"t": when}) == [1, 2]
     assert run(conn, "SELECT ds.id FROM Dataset ds WHERE ds.startDate < :t", params={"t": "2024-03-02 10:00:00"}) == [
         1, 2]
+
+
+@pytest.mark.parametrize(("query", "params"), [
+    ("SELECT ds FROM Dataset ds WHERE COUNT(ds) > 1", {}),
+    ("SELECT ds.name FROM Dataset ds WHERE ds.name LIKE 'a' ESCAPE :e", {"e": "ab"}),
+    ("SELECT ds.name FROM Dataset ds HAVING COUNT(ds) > 1", {}),
+    ("SELECT ds.name FROM Dataset ds GROUP BY COUNT(ds)", {}),
+    ("SELECT MAX(COUNT(ds)) FROM Dataset ds", {}),
+])
+def test_sql_level_mistakes_are_bad_parameters(conn: sa.Connection, query: str, params: dict[str, Any]) -> None:
+    with pytest.raises(BadParameterError, match="Invalid query"):
+        run(conn, query, params=params)

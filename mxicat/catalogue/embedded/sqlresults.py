@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from mxicat.catalogue.embedded.sql import CanRead, CompiledQuery, IncludeTree, Item
 
 CHUNK = 500
+#: SQLite errors that mean the query is wrong (JPQL the parser accepts but SQL semantics reject)
+_QUERY_MISTAKES = ("misuse of aggregate", "ESCAPE expression", "HAVING clause", "aggregate functions are not allowed",
+                   "wrong number of arguments", "LIKE or GLOB pattern too complex")
 
 
 def execute(conn: sa.Connection, compiled: CompiledQuery, *, max_entities: int | None = None,
@@ -41,7 +44,13 @@ def execute(conn: sa.Connection, compiled: CompiledQuery, *, max_entities: int |
     if probe:
         assert max_entities is not None
         stmt = stmt.limit(max_entities + 1)
-    rows = conn.execute(stmt, params or {}).all()
+    try:
+        rows = conn.execute(stmt, params or {}).all()
+    except sa.exc.OperationalError as err:
+        message = str(err.orig)
+        if any(m in message for m in _QUERY_MISTAKES):  # SQLite rejects the query itself, not the database
+            raise BadParameterError(f"Invalid query: {message}") from err
+        raise
     if probe and max_entities is not None and len(rows) > max_entities:
         raise ValidationError(f"attempt to return more than {max_entities} entities")
     items = compiled.items
