@@ -121,15 +121,22 @@ class StompClient:
 
     def subscribe(self, destination: str, *, prefetch: int = 100, sub_id: str = "mxicat") -> None:
         """Consume ``destination`` with client-individual acks and at most ``prefetch`` unacked messages."""
-        self._conn.subscribe(destination, id=sub_id, ack="client-individual",
-                             headers={"prefetch-count": str(prefetch)})
+        self._guard("subscribe", self._conn.subscribe, destination, id=sub_id, ack="client-individual",
+                    headers={"prefetch-count": str(prefetch)})
 
     def ack(self, delivery: Delivery) -> None:
-        self._conn.ack(delivery.message_id, delivery.subscription)
+        """Acknowledge; a lost connection means the broker redelivers it (harmless: handling is idempotent)."""
+        self._guard("ack", self._conn.ack, delivery.message_id, delivery.subscription)
 
     def nack(self, delivery: Delivery) -> None:
         """Give the message back to the broker (RabbitMQ requeues it)."""
-        self._conn.nack(delivery.message_id, delivery.subscription)
+        self._guard("nack", self._conn.nack, delivery.message_id, delivery.subscription)
+
+    def _guard(self, what: str, call: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            call(*args, **kwargs)
+        except (StompException, OSError) as err:
+            raise UnavailableError(f"lost the broker connection during {what}: {err.__class__.__name__}") from err
 
     def send(self, destination: str, body: bytes | str, headers: dict[str, str] | None = None) -> None:
         """Send a persistent message and wait for the broker's receipt (so it is safe to ack after)."""
@@ -143,8 +150,8 @@ class StompClient:
 
         self._conn.set_listener(receipt, _Receipt())
         try:
-            self._conn.send(destination, body, headers={"persistent": "true", **(headers or {}),
-                                                        "receipt": receipt})
+            self._guard("send", self._conn.send, destination, body,
+                        headers={"persistent": "true", **(headers or {}), "receipt": receipt})
             if not event.wait(self.timeout):
                 raise UnavailableError(f"no receipt from the broker for a message to {destination}")
         finally:
