@@ -153,7 +153,8 @@ def main() -> None:
         else:
             t0 = time.perf_counter()
             readable = build(path, args.datasets, args.per_investigation)
-            print(f"built {args.datasets} datasets in {time.perf_counter() - t0:.1f} s ({path.stat().st_size >> 20} MiB)")
+            size = path.stat().st_size >> 20
+            print(f"built {args.datasets} datasets in {time.perf_counter() - t0:.1f} s ({size} MiB)")
         measure(path, readable, args.repeat)
 
 

@@ -470,7 +470,7 @@ def cascade_ids(conn: Connection, bean: str, ids: Collection[int]) -> dict[str, 
         out[info.name] |= batch
         for rel in info.many.values():
             child = ENTITIES[rel.target]
-            fk = child.relations[rel.mapped_by or ""].column
+            fk = child.relations[rel.mapped_by or ""].column or ""
             table = TABLES[child.name]
             found: set[int] = set()
             for chunk in _chunks(batch):
