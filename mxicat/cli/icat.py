@@ -77,12 +77,6 @@ def icat_group() -> None:
     """ICAT-level access: dumps, searches, per-user summaries."""
 
 
-def _format_of(path: Path, given: str | None) -> str:
-    if given:
-        return given
-    return "xml" if path.suffix.lower() == ".xml" else "yaml"
-
-
 @icat_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xml"]), help="default: from the file suffix")
@@ -98,9 +92,7 @@ def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> 
 
         mxicat --catalogue sqlite:///mx.db icat import icatdump-5.0.yaml
     """
-    from mxicat.catalogue.embedded.dump import import_dump
-    from mxicat.catalogue.embedded.dump_xml import read_xml
-    from mxicat.catalogue.embedded.dump_yaml import read_yaml
+    from mxicat.catalogue.embedded.dump import dump_format, load_file
     from mxicat.catalogue.embedded.store import EmbeddedStore
 
     path = _embedded_path(cli)
@@ -108,12 +100,12 @@ def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> 
         raise BadParameterError("mxicat icat import loads into an embedded catalogue (use icatingest for ICAT)")
     store = EmbeddedStore.from_settings(cli.settings, path, create=not Path(path).exists())
     try:
-        if _format_of(file, fmt) == "xml":
-            with click.open_file(str(file), "rb") as fb:
-                counts = import_dump(store, read_xml(fb, str(file)), source=str(file), duplicate=duplicate)
+        if str(file) == "-":
+            fmt = dump_format("-", fmt)
+            with click.open_file("-", "rb" if fmt == "xml" else "r") as fh:
+                counts = load_file(store, fh, fmt=fmt, duplicate=duplicate)
         else:
-            with click.open_file(str(file), "r", encoding="utf-8") as ft:
-                counts = import_dump(store, read_yaml(ft, str(file)), source=str(file), duplicate=duplicate)
+            counts = load_file(store, file, fmt=fmt, duplicate=duplicate)
     finally:
         store.close()
     click.echo(f"imported {sum(counts.values())} objects of {len(counts)} entity types from {file}", err=True)
@@ -130,9 +122,7 @@ def export_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
 
         mxicat --catalogue sqlite:///mx.db icat export backup.yaml
     """
-    from mxicat.catalogue.embedded.dump import export_chunks
-    from mxicat.catalogue.embedded.dump_xml import write_xml
-    from mxicat.catalogue.embedded.dump_yaml import write_yaml
+    from mxicat.catalogue.embedded.dump import dump_format, save_file
     from mxicat.catalogue.embedded.store import EmbeddedStore
 
     path = _embedded_path(cli)
@@ -140,28 +130,14 @@ def export_cmd(cli: CliContext, file: Path, fmt: str | None) -> None:
         raise BadParameterError("mxicat icat export reads an embedded catalogue (use icatdump for ICAT)")
     store = EmbeddedStore.from_settings(cli.settings, path)
     service = f"sqlite:///{Path(path).resolve()}"
-    xml = _format_of(file, fmt) == "xml"
-    if str(file) == "-":
-        try:
-            with click.open_file("-", "wb" if xml else "w") as out:
-                if xml:
-                    write_xml(export_chunks(store), out, service=service)
-                else:
-                    write_yaml(export_chunks(store), out, service=service)
-        finally:
-            store.close()
-        return
-    tmp = file.with_name(file.name + ".part")
     try:
-        if xml:
-            with tmp.open("wb") as fb:
-                write_xml(export_chunks(store), fb, service=service)
-        else:
-            with tmp.open("w", encoding="utf-8") as ft:
-                write_yaml(export_chunks(store), ft, service=service)
-        tmp.replace(file)
+        if str(file) == "-":
+            fmt = dump_format("-", fmt)
+            with click.open_file("-", "wb" if fmt == "xml" else "w") as out:
+                save_file(store, out, fmt=fmt, service=service)
+            return
+        save_file(store, file, fmt=fmt, service=service)
     finally:
-        tmp.unlink(missing_ok=True)
         store.close()
     click.echo(f"exported to {file}", err=True)
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -366,3 +367,51 @@ def export_chunks(store: Any, user: str | None = None) -> Iterator[list[ExportOb
             if chunk:
                 yield chunk
 
+
+
+# ------------------------------------------------------------------------------------------ files
+def dump_format(path: str | Path, given: str | None = None) -> str:
+    """``yaml`` or ``xml``: as given, else from the file suffix (``.xml`` -> xml, anything else yaml)."""
+    if given:
+        fmt = given.lower()
+        if fmt not in ("yaml", "xml"):
+            raise BadParameterError(f"dump format must be yaml or xml, got {given!r}")
+        return fmt
+    return "xml" if Path(str(path)).suffix.lower() == ".xml" else "yaml"
+
+
+def load_file(store: Any, source: str | Path | IO[Any], *, fmt: str | None = None, duplicate: str = "THROW",
+              user: str | None = None) -> dict[str, int]:
+    """Import a python-icat dump file (path or open file; binary for XML) into the store; counts per entity."""
+    from .dump_xml import read_xml
+    from .dump_yaml import read_yaml
+
+    name = str(getattr(source, "name", source))
+    fmt = dump_format(name, fmt)
+    if isinstance(source, str | Path):
+        with open(source, "rb" if fmt == "xml" else "r", **({} if fmt == "xml" else {"encoding": "utf-8"})) as fh:
+            return load_file(store, fh, fmt=fmt, duplicate=duplicate, user=user)
+    chunks = read_xml(source, name) if fmt == "xml" else read_yaml(source, name)
+    return import_dump(store, chunks, user=user, source=name, duplicate=duplicate)
+
+
+def save_file(store: Any, target: str | Path | IO[Any], *, fmt: str | None = None, service: str = "") -> None:
+    """Export the whole catalogue as a python-icat dump (path, written atomically, or an open file)."""
+    from .dump_xml import write_xml
+    from .dump_yaml import write_yaml
+
+    fmt = dump_format(str(getattr(target, "name", target)), fmt)
+    if isinstance(target, str | Path):
+        path = Path(target)
+        tmp = path.with_name(path.name + ".part")
+        try:
+            with tmp.open("wb" if fmt == "xml" else "w", **({} if fmt == "xml" else {"encoding": "utf-8"})) as fh:
+                save_file(store, fh, fmt=fmt, service=service)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return
+    if fmt == "xml":
+        write_xml(export_chunks(store), target, service=service)
+    else:
+        write_yaml(export_chunks(store), target, service=service)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +95,7 @@ class EmbeddedStore:
         self._auth_file = auth_file
         self._authenticators = authenticators
         self._sessions: Any = None
+        self._sessions_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, path: str | Path | None = None, *, create: bool = False
@@ -129,14 +131,15 @@ class EmbeddedStore:
     @property
     def sessions(self) -> Any:
         """The :class:`~.sessions.SessionManager` of this file (created on first use)."""
-        if self._sessions is None:
-            from .auth import build_authenticators
-            from .sessions import SessionManager
+        with self._sessions_lock:
+            if self._sessions is None:
+                from .auth import build_authenticators
+                from .sessions import SessionManager
 
-            auths = build_authenticators(self.engine, auth_file=self._auth_file, enabled=self._authenticators)
-            self._sessions = SessionManager(self.engine, auths, lifetime_minutes=self.lifetime_minutes,
-                                            root_user_names=self.root_user_names)
-        return self._sessions
+                auths = build_authenticators(self.engine, auth_file=self._auth_file, enabled=self._authenticators)
+                self._sessions = SessionManager(self.engine, auths, lifetime_minutes=self.lifetime_minutes,
+                                                root_user_names=self.root_user_names)
+            return self._sessions
 
     def login(self, plugin: str, credentials: Mapping[str, Any] | Sequence[Mapping[str, Any]]
               ) -> EmbeddedCatalogue:
