@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mxicat.errors import BadParameterError, NoSuchObjectFoundError
+from mxicat.errors import BadParameterError, NoSuchObjectFoundError, ValidationError
 from mxicat.mx import jpql
 from mxicat.mx.facility import NO_UNITS, entity
 from mxicat.mx.params import INTERNAL_TYPES, decode
@@ -173,18 +173,49 @@ DETAIL_INCLUDE = ("INCLUDE ds.parameters p, p.type, ds.investigation, ds.type, d
                   "ds.datasetInstruments di, di.instrument, ds.datasetTechniques dt, dt.technique")
 
 
+def search_adaptive(mx: MxCatalogue, make_query: Callable[[int], str], size: int) -> tuple[list[Any], int]:
+    """Run ``make_query(size)``, halving ``size`` while the catalogue refuses the answer as larger than
+    its ``maxEntities`` (INCLUDEd parameters count); returns the rows and the size that worked."""
+    while True:
+        try:
+            return mx.session.search(make_query(size)), size
+        except ValidationError:
+            if size <= 1:
+                raise
+            size = max(1, size // 2)
+
+
+def fetch_summaries(mx: MxCatalogue, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Summaries (plus ``datafiles`` and ``techniques``) of the visible datasets among ``ids``, in batches."""
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    out: dict[int, dict[str, Any]] = {}
+    start, size = 0, 50
+    while start < len(wanted):
+        rows, size = search_adaptive(mx, lambda n, first=start: (
+            f"SELECT ds FROM Dataset ds WHERE ds.id IN {jpql.ids(wanted[first:first + n])} "
+            f"{DETAIL_INCLUDE}"), size)
+        for row in rows:
+            ds = entity(row)
+            summary = summarize(mx, row)
+            summary["datafiles"] = [{"id": f["id"], "name": f.get("name"), "location": f.get("location"),
+                                     "size": f.get("fileSize")} for f in ds.get("datafiles", [])]
+            summary["techniques"] = sorted(str(entity(t["technique"]).get("name")) for t in
+                                           ds.get("datasetTechniques", []) if t.get("technique"))
+            out[summary["id"]] = summary
+        start += size
+    return out
+
+
 def fetch_summary(mx: MxCatalogue, dataset_id: int) -> dict[str, Any]:
-    """Summary of one dataset plus ``datafiles`` and ``techniques`` (private keys kept)."""
-    rows = mx.session.search(f"SELECT ds FROM Dataset ds WHERE ds.id = {int(dataset_id)} {DETAIL_INCLUDE}")
-    if not rows:
+    """Summary of one dataset plus ``datafiles`` and ``techniques`` (private keys kept).
+
+    Raises:
+        NoSuchObjectFoundError: no such dataset, or not visible to this user.
+    """
+    found = fetch_summaries(mx, [dataset_id])
+    if int(dataset_id) not in found:
         raise NoSuchObjectFoundError(f"dataset {dataset_id} not found (or not visible)")
-    ds = entity(rows[0])
-    summary = summarize(mx, rows[0])
-    summary["datafiles"] = [{"id": f["id"], "name": f.get("name"), "location": f.get("location"),
-                             "size": f.get("fileSize")} for f in ds.get("datafiles", [])]
-    summary["techniques"] = sorted(str(entity(t["technique"]).get("name")) for t in
-                                   ds.get("datasetTechniques", []) if t.get("technique"))
-    return summary
+    return found[int(dataset_id)]
 
 
 def _links(mx: MxCatalogue, node_ids: list[int], *, upstream: bool) -> list[tuple[int, str, str, int, str]]:
@@ -277,11 +308,8 @@ def _export_record(mx: MxCatalogue, dataset_id: int) -> Any:
         return ExportRecord(raw=[summary["metadata"]], technique=technique, name=summary["name"])
     graph = provenance(mx, dataset_id)
     raw_ids = [d["id"] for d in graph["upstream"]]
-    raw = []
-    for rid in raw_ids:
-        upstream = fetch_summary(mx, rid)
-        if upstream["type"] == mx.raw_type:
-            raw.append(upstream["metadata"])
+    upstream = fetch_summaries(mx, raw_ids)
+    raw = [upstream[i]["metadata"] for i in raw_ids if i in upstream and upstream[i]["type"] == mx.raw_type]
     software = _json_list(summary["_internal"].get("mxicat_software"))
     if not software:
         software = [{"name": j["program"], "version": j["version"], "classification": "data reduction"}
@@ -304,7 +332,7 @@ def export_mmcif(mx: MxCatalogue, ref: DatasetRef | Mapping[str, Any], *, group:
             if found is None:
                 raise NoSuchObjectFoundError(f"no visible group named {ref!r}")
             group_id = found["id"]
-        members = [fetch_summary(mx, i) for i in member_ids(mx, group_id)]
+        members = list(fetch_summaries(mx, member_ids(mx, group_id)).values())
         processed = [m for m in members if m["type"] == mx.processed_type]
         if processed:
             records = [_export_record(mx, m["id"]) for m in processed]

@@ -372,7 +372,7 @@ INCLUDE = ("INCLUDE ds.parameters p, p.type, ds.investigation, ds.type, ds.sampl
 def search_datasets(mx: MxCatalogue, text: str | None, *, order: str = "id", limit: int = 100,
                     cursor: str | None = None) -> DatasetPage:
     """One page of dataset summaries matching a filter (see the module docstring)."""
-    from mxicat.mx.detail import summarize
+    from mxicat.mx.detail import search_adaptive, summarize
 
     if limit < 1:
         raise BadParameterError(f"limit must be at least 1, got {limit}")
@@ -382,7 +382,7 @@ def search_datasets(mx: MxCatalogue, text: str | None, *, order: str = "id", lim
     direction = "DESC" if descending else "ASC"
     items: list[dict[str, Any]] = []
 
-    def query(phase: str, size: int) -> list[Any]:
+    def query(phase: str, size: int) -> tuple[list[Any], int]:
         by_id = name == "id" or phase == "nulls"
         conditions = [where]
         if nullable:
@@ -392,22 +392,27 @@ def search_datasets(mx: MxCatalogue, text: str | None, *, order: str = "id", lim
             conditions.append(keyset)
         order_by = (f"ORDER BY ds.id {direction}" if by_id
                     else f"ORDER BY {path} {direction}, ds.id {direction}")
-        return mx.session.search(f"SELECT ds FROM Dataset ds WHERE {' AND '.join(conditions)} "
-                                 f"{order_by} LIMIT 0, {size} {INCLUDE}")
+        return search_adaptive(mx, lambda n: (
+            f"SELECT ds FROM Dataset ds WHERE {' AND '.join(conditions)} "
+            f"{order_by} LIMIT 0, {n} {INCLUDE}"), size)
 
+    batch = PAGE_QUERY_SIZE
     while True:
         phase = state.get("phase", "values")
-        size = min(PAGE_QUERY_SIZE, limit - len(items))
-        rows = query(phase, size + 1)
-        for row in rows[:size]:
+        want = min(batch, limit - len(items))
+        rows, used = query(phase, want + 1)  # one more row than taken: is there a next page?
+        if used <= want:  # the catalogue refused that many INCLUDEd objects: smaller batches
+            want = max(1, used - 1)
+            batch = want
+        for row in rows[:want]:
             summary = summarize(mx, row)
             items.append(summary)
             state = _advance(state, order, phase, path, summary)
-        more = len(rows) > size
+        more = len(rows) > want or (used == 1 and len(rows) == 1)
         if not more and nullable and phase == "values":
             state = {"o": order, "phase": "nulls"}
             if len(items) >= limit:
-                more = bool(query("nulls", 1))
+                more = bool(query("nulls", 1)[0])
             else:
                 continue
         if len(items) >= limit or not more:

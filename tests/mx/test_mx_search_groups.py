@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from mxicat.errors import BadParameterError
+from mxicat.errors import BadParameterError, ValidationError
 from mxicat.mx import MxCatalogue, groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -156,3 +157,26 @@ def test_large_group_is_written_in_chunks(mx: MxCatalogue, monkeypatch: pytest.M
                                                "type": {"id": tid}}} for i in range(30)])
     made = mx.group("ssx", ids, kind="ssx_chunks")
     assert made["size"] == 30 and mx.count_datasets("in_group('ssx')") == 30
+
+
+def test_pages_shrink_under_a_small_max_entities(tmp_path: Path) -> None:
+    from mxicat.catalogue.embedded.store import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "small.db", create=True, max_entities=60)
+    mx = MxCatalogue(store.admin())
+    mx.ensure_investigation("mx1", beamline="id29")
+    for i in range(7):
+        mx.register_collection("mx1", f"d{i}", {"Sample_name": "s", "wavelength": 1 + i / 10,
+                                                "MX_numberOfImages": 10, "MX_exposureTime": 0.1,
+                                                "MX_detectorDistance": 200, "MX_transmission": 5})
+    with pytest.raises(ValidationError):  # the plain INCLUDE query of 7 datasets is refused
+        mx.session.search("SELECT ds FROM Dataset ds INCLUDE ds.parameters p, p.type")
+    assert names(mx.search_datasets(None, limit=100)) == [f"d{i}" for i in range(7)]
+    paged, cursor = [], None
+    while True:
+        page = mx.search_datasets(None, order="-name", limit=3, cursor=cursor)
+        paged += names(page)
+        if (cursor := page.cursor) is None:
+            break
+    assert paged == [f"d{i}" for i in reversed(range(7))]
+    assert mx.dataset("d3")["metadata"]["wavelength"] == pytest.approx(1.3)
