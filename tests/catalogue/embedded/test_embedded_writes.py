@@ -276,3 +276,20 @@ def test_update_constraint_violations(cat, base) -> None:
     with pytest.raises(BadParameterError, match="Field colour"):
         cat.update({"Dataset": {"id": a, "colour": "red"}})
     assert cat.search("SELECT d.name FROM Dataset d ORDER BY d.name") == ["a", "b"]
+
+
+def test_real_login_session_lifecycle(store, cat, base) -> None:
+    from mxicat.errors import SessionError
+
+    store.sessions.authenticators["db"].set_password("jdoe", "secret")
+    session = store.login("db", {"username": "jdoe", "password": "secret"})
+    assert session.user_name == "db/jdoe" and 0 < session.remaining_minutes() <= 120
+    assert session.search("SELECT COUNT(i) FROM Investigation i") == [0]  # no rules: nothing readable
+    again = store.session(session.session_id)
+    assert again.user_name == "db/jdoe"
+    session.logout()
+    with pytest.raises(SessionError):
+        again.search("SELECT COUNT(i) FROM Investigation i")
+    with pytest.raises(SessionError):
+        store.login("db", {"username": "jdoe", "password": "wrong"})
+    assert cat.remaining_minutes() == 120.0  # the owner's direct session does not expire
