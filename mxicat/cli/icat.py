@@ -74,7 +74,12 @@ def init_cmd(cli: CliContext, bare: bool) -> None:
 
 @click.group("icat")
 def icat_group() -> None:
-    """ICAT-level access: dumps, searches, per-user summaries."""
+    """ICAT-level access: dumps, searches, per-user summaries.
+
+    Example:
+
+        mxicat --catalogue sqlite:///mx.db icat summary
+    """
 
 
 @icat_group.command("import")

@@ -84,7 +84,12 @@ def ingest(cli: CliContext, broker: str | None, queue_name: str | None, vhost: s
 
 @click.group("outbox")
 def outbox() -> None:
-    """Registrations kept locally while the catalogue was unreachable (store-and-forward)."""
+    """Registrations kept locally while the catalogue was unreachable (store-and-forward).
+
+    Example:
+
+        mxicat outbox list
+    """
 
 
 @outbox.command("list")

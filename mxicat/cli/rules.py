@@ -24,7 +24,12 @@ from mxicat.errors import BadParameterError, ConfigurationError
 
 @click.group("rules")
 def rules_group() -> None:
-    """Authorization rules (ICAT Rule/Grouping/PublicStep)."""
+    """Authorization rules (ICAT Rule/Grouping/PublicStep).
+
+    Example:
+
+        mxicat rules export -o mx-policy.yaml
+    """
 
 
 @rules_group.command("export")
@@ -45,7 +50,12 @@ def rules_group() -> None:
     help="also give GROUPING read access to every session of beamline INSTRUMENT (repeatable).",
 )
 def export_cmd(fmt: str, output: Path | None, beamline_groups: tuple[str, ...]) -> None:
-    """Write the MX default policy for installation on a real ICAT."""
+    """Write the MX default policy for installation on a real ICAT.
+
+    Example:
+
+        mxicat rules export --beamline-group id23eh2-staff=id23eh2 -o mx-policy.yaml
+    """
     rules = default_rules()
     for spec in beamline_groups:
         grouping, sep, instrument = spec.partition("=")
@@ -65,7 +75,12 @@ def export_cmd(fmt: str, output: Path | None, beamline_groups: tuple[str, ...]) 
 
 @click.group("user")
 def user_group() -> None:
-    """Logins of the embedded catalogue's db and simple authenticators."""
+    """Logins of the embedded catalogue's db and simple authenticators.
+
+    Example:
+
+        mxicat --catalogue sqlite:///mx.db user list
+    """
 
 
 def _db(cli: CliContext) -> DbAuthenticator:
@@ -93,7 +108,12 @@ _stdin_opt = click.option("--password-stdin", is_flag=True, help="read the passw
 @_stdin_opt
 @pass_cli
 def user_add(cli: CliContext, name: str, simple: bool, password_stdin: bool) -> None:
-    """Add login NAME (user name db/NAME, or simple/NAME with --simple) or set its password."""
+    """Add login NAME (user name db/NAME, or simple/NAME with --simple) or set its password.
+
+    Example:
+
+        echo "$PASSWORD" | mxicat --catalogue sqlite:///mx.db user add jdoe --password-stdin
+    """
     password = _password(password_stdin)
     if simple:
         path = cli.settings.auth_file
@@ -111,7 +131,12 @@ def user_add(cli: CliContext, name: str, simple: bool, password_stdin: bool) -> 
 @_stdin_opt
 @pass_cli
 def user_passwd(cli: CliContext, name: str, password_stdin: bool) -> None:
-    """Change the password of db login NAME."""
+    """Change the password of db login NAME.
+
+    Example:
+
+        mxicat --catalogue sqlite:///mx.db user passwd jdoe
+    """
     db = _db(cli)
     if name not in db.users():
         raise BadParameterError(f"no db login {name!r}")
@@ -122,7 +147,12 @@ def user_passwd(cli: CliContext, name: str, password_stdin: bool) -> None:
 @click.argument("name")
 @pass_cli
 def user_remove(cli: CliContext, name: str) -> None:
-    """Remove db login NAME (the ICAT User object, if any, stays)."""
+    """Remove db login NAME (the ICAT User object, if any, stays).
+
+    Example:
+
+        mxicat --catalogue sqlite:///mx.db user remove jdoe
+    """
     if not _db(cli).remove(name):
         raise BadParameterError(f"no db login {name!r}")
 
@@ -130,7 +160,12 @@ def user_remove(cli: CliContext, name: str) -> None:
 @user_group.command("list")
 @pass_cli
 def user_list(cli: CliContext) -> None:
-    """List db logins."""
+    """List db logins.
+
+    Example:
+
+        mxicat --catalogue sqlite:///mx.db user list
+    """
     for name in _db(cli).users():
         click.echo(f"db/{name}")
 
@@ -138,7 +173,12 @@ def user_list(cli: CliContext) -> None:
 @user_group.command("hash")
 @_stdin_opt
 def user_hash(password_stdin: bool) -> None:
-    """Print a salted scrypt hash for a simple-authenticator file entry."""
+    """Print a salted scrypt hash for a simple-authenticator file entry.
+
+    Example:
+
+        echo "$PASSWORD" | mxicat user hash --password-stdin
+    """
     click.echo(hash_password(_password(password_stdin)))
 
 
