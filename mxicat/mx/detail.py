@@ -190,10 +190,12 @@ def fetch_summaries(mx: MxCatalogue, ids: Sequence[int]) -> dict[int, dict[str, 
     wanted = list(dict.fromkeys(int(i) for i in ids))
     out: dict[int, dict[str, Any]] = {}
     start, size = 0, 50
+    def batch_query(first: int) -> Callable[[int], str]:
+        return lambda n: (f"SELECT ds FROM Dataset ds WHERE ds.id IN {jpql.ids(wanted[first:first + n])} "
+                          f"{DETAIL_INCLUDE}")
+
     while start < len(wanted):
-        rows, size = search_adaptive(mx, lambda n, first=start: (
-            f"SELECT ds FROM Dataset ds WHERE ds.id IN {jpql.ids(wanted[first:first + n])} "
-            f"{DETAIL_INCLUDE}"), size)
+        rows, size = search_adaptive(mx, batch_query(start), size)
         for row in rows:
             ds = entity(row)
             summary = summarize(mx, row)
