@@ -101,9 +101,12 @@ def _is_empty(conn: Connection) -> bool:
 
 def check_version(engine: Engine, where: str) -> None:
     """Raise :class:`ConfigurationError` unless the file holds exactly this code's schema version."""
-    with engine.connect() as conn:
-        version = current_version(conn)
-        empty = version is None and _is_empty(conn)
+    try:
+        with engine.connect() as conn:
+            version = current_version(conn)
+            empty = version is None and _is_empty(conn)
+    except sa.exc.DatabaseError as err:
+        raise ConfigurationError(f"{where} cannot be opened as an SQLite catalogue: {err.orig}") from err
     if version == SCHEMA_VERSION:
         return
     if empty:

@@ -42,6 +42,7 @@ from mxicat.errors import (
     InsufficientPrivilegesError,
     MxicatError,
     NoSuchObjectFoundError,
+    UnavailableError,
 )
 
 from .migrations import check_version, make_engine, upgrade
@@ -210,11 +211,16 @@ class EmbeddedStore:
         """One write transaction (BEGIN IMMEDIATE) as ``user``; committed on success, rolled back on error."""
         if keep_meta and not self.is_root(user):
             raise InsufficientPrivilegesError("only root users may keep supplied meta fields (attributes=ALL)")
-        with self.engine.connect().execution_options(mxicat_write=True) as conn:
-            with conn.begin():
-                writer = Writer(conn, user, keep_meta=keep_meta)
-                yield writer
-                writer.finish()
+        try:
+            with self.engine.connect().execution_options(mxicat_write=True) as conn:
+                with conn.begin():
+                    writer = Writer(conn, user, keep_meta=keep_meta)
+                    yield writer
+                    writer.finish()
+        except sa.exc.OperationalError as err:
+            if "locked" in str(err.orig) or "busy" in str(err.orig):
+                raise UnavailableError(f"catalogue {self.path} is locked by another writer; retry") from err
+            raise
 
     def _check_created(self, writer: Writer, since: Mapping[str, int] | None = None) -> None:
         """Rule hidden columns for new Rules, then C on every object created since ``since``."""

@@ -241,6 +241,10 @@ def test_schema_version_errors(tmp_path: Path) -> None:
         EmbeddedStore(other)
     with pytest.raises(BadParameterError, match="mxicat init"):
         EmbeddedStore(tmp_path / "missing.db")
+    garbage = tmp_path / "notes.txt"
+    garbage.write_text("not a database at all, " * 100)
+    with pytest.raises(ConfigurationError, match="cannot be opened"):
+        EmbeddedStore(garbage)
 
 
 def test_file_is_wal_with_foreign_keys(store) -> None:
@@ -293,3 +297,24 @@ def test_real_login_session_lifecycle(store, cat, base) -> None:
     with pytest.raises(SessionError):
         store.login("db", {"username": "jdoe", "password": "wrong"})
     assert cat.remaining_minutes() == 120.0  # the owner's direct session does not expire
+
+
+def test_locked_file_is_reported_as_unavailable(tmp_path: Path) -> None:
+    from mxicat.errors import UnavailableError
+
+    path = tmp_path / "busy.db"
+    EmbeddedStore(path, create=True).close()
+    store = EmbeddedStore(path)
+    store.engine.dispose()
+    from mxicat.catalogue.embedded.migrations import make_engine
+
+    store.engine = make_engine(path, busy_timeout=0.1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(UnavailableError, match="locked"):
+            store.admin().create({"Facility": {"name": "x"}})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        store.close()
