@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import h5py
 import numpy as np
 
-from mxicat.harvest.nxwalk import Walker, as_floats, attr, attr_str, decode, read_value, units_of
+from mxicat.harvest.nxwalk import Walker, as_floats, attr, attr_str, decode, read_id, read_value, units_of
 
 _V = TypeVar("_V", bound="NXobject")
 
@@ -71,13 +71,13 @@ class NXobject:
     def field(self, name: str, *, text: bool = False) -> Field | None:
         """Child dataset ``name`` read as a :class:`Field` (never pixel-sized data); ``text=True`` for
         string fields, whose unit attributes are not read."""
-        dataset = self.dataset(name)
-        if dataset is None:
+        oid = self.walker.open_id(self.group, name)
+        if not isinstance(oid, h5py.h5d.DatasetID):
             return None
-        value = read_value(dataset)
+        value = read_id(oid)
         if value is None:
             return None
-        return Field(f"{self.path.rstrip('/')}/{name}", value, None if text else units_of(dataset))
+        return Field(f"{self.path.rstrip('/')}/{name}", value, None if text else units_of(oid))
 
     def attribute(self, name: str) -> Field | None:
         """Attribute ``name`` of the group as a :class:`Field` (path ``group@name``)."""
