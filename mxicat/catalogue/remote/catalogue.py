@@ -141,6 +141,10 @@ class RemoteCatalogue:
         self._clock = time.monotonic
         self._refreshed = self._clock()
 
+    def __repr__(self) -> str:
+        user = f", user={self._user_name!r}" if self._user_name else ""
+        return f"RemoteCatalogue({self.server.url!r}, session={self.session_id[:8]}...{user})"
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """A session call, refreshing the session first when ``auto_refresh_minutes`` have passed."""
         if self.auto_refresh_minutes is not None:
