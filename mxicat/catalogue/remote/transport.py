@@ -107,7 +107,7 @@ class Transport:
         http.mount("http://", adapter)
         http.mount("https://", adapter)
         self._http = http
-        #: number of HTTP requests sent (for benchmarks and request budgets)
+        #: number of calls sent (for benchmarks and request budgets; automatic retries of a read not counted)
         self.requests_sent = 0
 
     def close(self) -> None:
