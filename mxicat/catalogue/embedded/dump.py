@@ -120,7 +120,7 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
                         return hit[1]
                     return resolver.resolve(ref.key, target)
                 attrs = {k: v for k, v in ref.attrs.items() if k != "id"}
-                resolved = {}
+                resolved: dict[str, Any] = {}
                 for k, v in attrs.items():
                     if k.endswith(".ref"):
                         rel = ENTITIES[target].relations.get(k[:-4])
@@ -148,8 +148,8 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
                 except sa.exc.IntegrityError as err:
                     from .writes import classify_integrity_error
 
-                    found = classify_integrity_error(err)
-                    raise type(found)(f"{source}: chunk {number}, {obj.key or obj.bean}: {found}") from err
+                    clash = classify_integrity_error(err)
+                    raise type(clash)(f"{source}: chunk {number}, {obj.key or obj.bean}: {clash}") from err
                 if obj.key:
                     (retained if obj.bean in RETAINED else local)[obj.key] = (obj.bean, new_id)
         counts.update({bean: len(ids) for bean, ids in w.created.items()})
@@ -175,7 +175,8 @@ def _existing(w: Any, bean: str, rest: Mapping[str, Any]) -> int | None:
             conds.append(table.c[rel.column or ""] == value["id"])
         else:
             conds.append(sa.literal_column(f'"{info.fields[name].column}"') == p.attrs[name][1](value))
-    return w.conn.execute(sa.select(table.c.ID).where(*conds)).scalar()
+    found = w.conn.execute(sa.select(table.c.ID).where(*conds)).scalar()
+    return None if found is None else int(found)
 
 
 def _duplicate(w: Any, bean: str, rest: Mapping[str, Any], found: int, mode: str) -> int:
@@ -210,7 +211,7 @@ def _find(conn: Connection, resolver: KeyResolver, bean: str, attrs: Mapping[str
         found_ids &= {resolver.find_by_attributes(bean, plain)}
     if len(found_ids) != 1:
         raise BadParameterError(f"{len(found_ids)} {bean} objects match {dict(attrs)}; need exactly one")
-    return found_ids.pop()
+    return int(found_ids.pop())
 
 
 def to_rest(bean: str, data: Mapping[str, Any], lookup: Callable[[Ref, str], int]) -> dict[str, Any]:
@@ -257,6 +258,10 @@ def _by(column: str, value: int) -> Callable[[Any], Any]:
     return lambda t: t.c[column] == value
 
 
+def _in(column: str, ids: Any) -> Callable[[Any], Any]:
+    return lambda t: t.c[column].in_(ids)
+
+
 def _chunk_specs(conn: Connection) -> Iterator[list[Spec]]:
     yield [("User", "", None), ("Grouping", "userGroups.user", None), ("Rule", "grouping", None),
            ("PublicStep", "", None)]
@@ -275,7 +280,7 @@ def _chunk_specs(conn: Connection) -> Iterator[list[Spec]]:
                ("Sample", "investigation type.facility parameters.type.facility", _by("INVESTIGATION_ID", iid)),
                ("Dataset", _DS, _by("INVESTIGATION_ID", iid)),
                ("Datafile", "dataset datafileFormat.facility parameters.type.facility",
-                lambda t, q=in_inv: t.c.DATASET_ID.in_(q))]
+                _in("DATASET_ID", in_inv))]
     yield [("DataCollection", "dataCollectionDatasets.dataset.investigation.facility "
             "dataCollectionDatafiles.datafile.dataset.investigation.facility parameters.type.facility "
             "dataCollectionInvestigations.investigation.facility", None)]
@@ -299,7 +304,7 @@ def _load(conn: Connection, bean: str, includes: str, where: Callable[[Any], Any
     if where is not None:
         stmt = stmt.where(where(table))
     info = ENTITIES[bean]
-    objs = [row_to_entity(info, row._mapping) for row in conn.execute(stmt)]
+    objs = [row_to_entity(info, dict(row._mapping)) for row in conn.execute(stmt)]
     tree = _tree(includes)
     if objs and tree:
         fetch_includes(conn, bean, objs, tree)
@@ -339,9 +344,13 @@ def _entity_dict(bean: str, obj: Mapping[str, Any], keys: KeyMaker) -> dict[str,
     for name, rel in info.many.items():
         children = obj.get(name) or []
         if children:
-            ordered = sorted(children, key=lambda c, t=rel.target: sort_key(t, c))
+            ordered = sorted(children, key=_sorter(rel.target))
             out[name] = [_entity_dict(rel.target, c, keys) for c in ordered]
     return out
+
+
+def _sorter(bean: str) -> Callable[[Mapping[str, Any]], list[Any]]:
+    return lambda obj: sort_key(bean, obj)
 
 
 def export_chunks(store: Any, user: str | None = None) -> Iterator[list[ExportObject]]:
@@ -356,7 +365,7 @@ def export_chunks(store: Any, user: str | None = None) -> Iterator[list[ExportOb
             chunk: list[ExportObject] = []
             for bean, includes, where in specs:
                 objs = _load(conn, bean, includes, where)
-                for obj in sorted(objs, key=lambda o, b=bean: sort_key(b, o)):
+                for obj in sorted(objs, key=_sorter(bean)):
                     if ENTITIES[bean].unique_key:
                         key = keys.key(bean, obj["id"])
                     else:
@@ -389,8 +398,11 @@ def load_file(store: Any, source: str | Path | IO[Any], *, fmt: str | None = Non
     name = str(getattr(source, "name", source))
     fmt = dump_format(name, fmt)
     if isinstance(source, str | Path):
-        with open(source, "rb" if fmt == "xml" else "r", **({} if fmt == "xml" else {"encoding": "utf-8"})) as fh:
-            return load_file(store, fh, fmt=fmt, duplicate=duplicate, user=user)
+        if fmt == "xml":
+            with open(source, "rb") as fb:
+                return load_file(store, fb, fmt=fmt, duplicate=duplicate, user=user)
+        with open(source, encoding="utf-8") as ft:
+            return load_file(store, ft, fmt=fmt, duplicate=duplicate, user=user)
     chunks = read_xml(source, name) if fmt == "xml" else read_yaml(source, name)
     return import_dump(store, chunks, user=user, source=name, duplicate=duplicate)
 
@@ -405,8 +417,12 @@ def save_file(store: Any, target: str | Path | IO[Any], *, fmt: str | None = Non
         path = Path(target)
         tmp = path.with_name(path.name + ".part")
         try:
-            with tmp.open("wb" if fmt == "xml" else "w", **({} if fmt == "xml" else {"encoding": "utf-8"})) as fh:
-                save_file(store, fh, fmt=fmt, service=service)
+            if fmt == "xml":
+                with tmp.open("wb") as fb:
+                    save_file(store, fb, fmt=fmt, service=service)
+            else:
+                with tmp.open("w", encoding="utf-8") as ft:
+                    save_file(store, ft, fmt=fmt, service=service)
             tmp.replace(path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -87,7 +87,8 @@ def _element(tag: str, bean: str, data: dict[str, Any]) -> ET.Element:
 
 def _bytes(elem: ET.Element) -> bytes:
     """ASCII with character references and ``<x/>`` empty tags, as lxml writes them for python-icat."""
-    return ET.tostring(elem, encoding="us-ascii", xml_declaration=False).replace(b" />", b"/>") + b"\n"
+    text: bytes = ET.tostring(elem, encoding="us-ascii", xml_declaration=False)
+    return text.replace(b" />", b"/>") + b"\n"
 
 
 def write_xml(chunks: Iterable[list[ExportObject]], out: IO[bytes], *, service: str = "") -> None:

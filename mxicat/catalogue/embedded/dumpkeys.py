@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 
 from mxicat.errors import BadParameterError, NoSuchObjectFoundError
 
-from .schema import ENTITIES, TABLES, RelationInfo, from_db_datetime, physical_column
-from .values import DT_BIND, parse_datetime, to_db_datetime
+from .schema import ENTITIES, TABLES, RelationInfo, from_db_datetime, physical_column, to_db_datetime
+from .values import DT_BIND, parse_datetime
 
 _ASCII = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HEX = "0123456789ABCDEF"

@@ -19,9 +19,15 @@ from mxicat.errors import BadParameterError, ValidationError
 
 from .schema import EntityInfo, FieldInfo, entity, to_db_datetime
 
-_DIALECT = sqlite_dialect.dialect()
-DT_BIND = sa.DateTime().dialect_impl(_DIALECT).bind_processor(_DIALECT)
-assert DT_BIND is not None
+def _datetime_bind() -> Callable[[Any], Any]:
+    dialect = sqlite_dialect.dialect()
+    processor = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    return processor
+
+
+#: SQLAlchemy's own conversion of a datetime to SQLite's stored text (so reads parse what writes store)
+DT_BIND: Callable[[Any], Any] = _datetime_bind()
 
 
 def unwrap(obj: Any, *, where: str = "object") -> tuple[EntityInfo, dict[str, Any]]:
