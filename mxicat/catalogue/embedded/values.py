@@ -19,6 +19,7 @@ from mxicat.errors import BadParameterError, ValidationError
 
 from .schema import EntityInfo, FieldInfo, entity, to_db_datetime
 
+
 def _datetime_bind() -> Callable[[Any], Any]:
     dialect = sqlite_dialect.dialect()
     processor = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
