@@ -38,7 +38,7 @@ _FUNC_ARITY: dict[str, tuple[int, int]] = {
     "UPPER": (1, 1), "LOWER": (1, 1), "LENGTH": (1, 1), "ABS": (1, 1), "SQRT": (1, 1), "SIZE": (1, 1),
     "MOD": (2, 2), "CONCAT": (2, 99), "SUBSTRING": (2, 3), "LOCATE": (2, 3),
 }
-_CLAUSE_END = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "INCLUDE", "LIMIT"})
+MAX_DEPTH = 100  # nesting of parentheses/NOT; far beyond real queries, well within Python's recursion limit
 
 
 def parse_query(text: str, model: EntityModel | None = None) -> ast.Query:
@@ -81,6 +81,7 @@ class Parser:
         self.toks = tokens
         self.text = text
         self.i = 0
+        self.depth = 0
 
     # ------------------------------------------------------------ cursor helpers
 
@@ -277,6 +278,18 @@ class Parser:
         return items[0] if len(items) == 1 else ast.And(tuple(items))
 
     def factor(self) -> ast.Cond:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                t = self.peek()
+                pos = t.pos if t is not None else len(self.text)
+                raise BadParameterError(f"Query nested too deeply at position {pos} (more than {MAX_DEPTH} levels)",
+                                        offset=pos)
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> ast.Cond:
         if self.accept_kw("NOT"):
             return ast.Not(self.factor())
         if self.at(T.OPENPAREN) and not (self.peek(1) and self.peek(1).is_kw("SELECT")):  # type: ignore[union-attr]
@@ -366,18 +379,32 @@ class Parser:
         return e
 
     def unary(self) -> ast.Expr:
-        t = self.accept(T.MINUS, T.PLUS)
-        if t is None:
-            return self.primary()
-        operand = self.unary()
-        if t.type is T.PLUS:
+        negate = False
+        first = None
+        while (t := self.accept(T.MINUS, T.PLUS)) is not None:  # a loop, not recursion: "- - - 1" is flat
+            first = first or t
+            negate ^= t.type is T.MINUS
+        operand = self.primary()
+        if not negate or first is None:
             return operand
         if isinstance(operand, ast.Literal) and isinstance(operand.value, int | float) \
                 and not isinstance(operand.value, bool):
-            return ast.Literal(-operand.value, t.pos)
-        return ast.Neg(operand, t.pos)
+            return ast.Literal(-operand.value, first.pos)
+        return ast.Neg(operand, first.pos)
 
     def primary(self) -> ast.Expr:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                t = self.peek()
+                pos = t.pos if t is not None else len(self.text)
+                raise BadParameterError(f"Query nested too deeply at position {pos} (more than {MAX_DEPTH} levels)",
+                                        offset=pos)
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self) -> ast.Expr:
         t = self.peek()
         if t is None:
             raise self.error("an expression")

@@ -139,3 +139,20 @@ def test_any_token_soup_gives_bad_parameter_or_a_query(words: list[str]) -> None
             compile_query(text, params={"user": "u"})
         except BadParameterError as err:
             assert err.offset >= -1 and str(err)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ds.id FROM Dataset ds WHERE " + "(" * 500 + "ds.id = 1" + ")" * 500,
+    "SELECT ds.id FROM Dataset ds WHERE " + "NOT " * 500 + "ds.id = 1",
+    "SELECT ds.id FROM Dataset ds WHERE ds.id = " + "(" * 500 + "1" + ")" * 500,
+])
+def test_absurd_nesting_is_a_bad_parameter_not_a_crash(query: str) -> None:
+    with pytest.raises(BadParameterError, match="nested too deeply"):
+        parse_jpql(query)
+
+
+def test_signs_fold() -> None:
+    assert parse_condition("a.x = - - -3") == ast.Compare("=", ast.Path(("a", "x")), ast.Literal(-3))
+    assert parse_condition("a.x = " + "-" * 3000 + "a.y") == ast.Compare(
+        "=", ast.Path(("a", "x")), ast.Path(("a", "y")))
+    assert isinstance(parse_condition("a.x = " + "-" * 3001 + "a.y").right, ast.Neg)  # type: ignore[union-attr]

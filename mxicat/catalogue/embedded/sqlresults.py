@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 CHUNK = 500
 #: SQLite errors that mean the query is wrong (JPQL the parser accepts but SQL semantics reject)
 _QUERY_MISTAKES = ("misuse of aggregate", "ESCAPE expression", "HAVING clause", "aggregate functions are not allowed",
-                   "wrong number of arguments", "LIKE or GLOB pattern too complex")
+                   "wrong number of arguments", "LIKE or GLOB pattern too complex", "too many SQL variables",
+                   "Expression tree is too large", "parser stack overflow", "too many terms")
 
 
 def execute(conn: sa.Connection, compiled: CompiledQuery, *, max_entities: int | None = None,
