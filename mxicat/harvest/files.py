@@ -53,7 +53,10 @@ def _link_groups(walker: Walker, entry: NXentry) -> list[h5py.Group]:
         groups.append(instrument.group)
         for detector in instrument.detectors:
             groups.append(detector.group)
-            groups += [g for g, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"]
+            classes = {cls for _, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"}
+            groups += walker.groups_of_class(detector.group, *(c for c in classes if c is not None))
+            groups += [g for g in (walker.child(detector.group, n) for n, cls in walker.subgroups(detector.group)
+                                   if cls is None) if isinstance(g, h5py.Group)]
     return groups
 
 

@@ -46,30 +46,32 @@ def decode(value: Any) -> str | None:
     return None
 
 
-def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str) -> Any:
-    """Attribute ``name`` of ``obj`` (a high-level object or a low-level id) or ``None``; never raises.
+def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None = None) -> Any:
+    """Attribute ``name`` of ``obj`` (a high-level object or a low-level id), or of its member ``child``
+    without opening it; ``None`` when absent or unreadable (never raises).
 
     Reads through the low-level API: ``obj.attrs.get`` costs a KeyError for every absent name and a type
     conversion round trip for present ones, which dominated a harvest's run time.
     """
     oid = obj.id if isinstance(obj, h5py.HLObject) else obj
     key = name.encode()
+    where = child.encode() if child else b"."
     try:
-        if not h5a.exists(oid, key):
+        if not h5a.exists(oid, key, obj_name=where):
             return None
-        attribute = h5a.open(oid, key)
+        attribute = h5a.open(oid, key, obj_name=where)
         shape = attribute.shape
         if shape is None:  # empty dataspace
             return None
         dtype = attribute.dtype
-        if dtype.kind == "O":
-            string = h5py.check_string_dtype(dtype)
-            if string is None:
-                return _high_level(oid).attrs[name]  # other vlen/reference types: h5py's general path
+        string = h5py.check_string_dtype(dtype) if dtype.kind == "O" else None
+        if (dtype.kind == "O" and string is None) or dtype.subdtype is not None:
+            # vlen numbers, references, array-typed attributes: h5py's general path
+            target = h5o.open(oid, where) if child else oid
+            return _high_level(target).attrs[name]
+        if string is not None:
             value = np.empty(shape, dtype=dtype)
             attribute.read(value, mtype=_vlen_string_type(string.encoding))
-        elif dtype.subdtype is not None:  # array-typed attributes: h5py's general path
-            return _high_level(oid).attrs[name]
         else:
             value = np.zeros(shape, dtype=dtype)
             attribute.read(value)
@@ -158,7 +160,8 @@ class Walker:
         self.problems: dict[str, LinkProblem] = {}
         self._paths: dict[str, h5py.Group | h5py.Dataset | None] = {}
         self._links: dict[int, tuple[h5py.Group, dict[str, int]]] = {}
-        self._subgroups: dict[int, tuple[h5py.Group, list[tuple[h5py.Group, str | None]]]] = {}
+        self._subgroups: dict[int, tuple[h5py.Group, list[tuple[str, str | None]]]] = {}
+        self._groups: dict[tuple[int, str], tuple[h5py.Group, h5py.Group]] = {}
 
     # -- links ----------------------------------------------------------------------------------------------
     def resolve_file(self, filename: str) -> str:
@@ -251,34 +254,48 @@ class Walker:
         self._paths[path] = found
         return found
 
-    def subgroups(self, group: h5py.Group) -> list[tuple[h5py.Group, str | None]]:
-        """Direct child groups of ``group`` with their ``@NX_class``, found once per group.
+    def subgroups(self, group: h5py.Group) -> list[tuple[str, str | None]]:
+        """(name, ``@NX_class``) of the direct child groups of ``group``, found once per group.
 
-        Datasets are recognised from the object header without being opened, and external links are
-        skipped (NX groups are never external in MX files; a missing target would cost a file lookup).
+        Nothing is opened: datasets are recognised from the object header and the class attribute is read
+        through the parent, so only the groups a caller asks for are opened (:meth:`groups_of_class`).
+        External links are skipped (NX groups are never external in MX files; a missing target would cost a
+        file lookup).
         """
         key = id(group)
         cached = self._subgroups.get(key)
         if cached is not None and cached[0] is group:
             return cached[1]
-        found: list[tuple[h5py.Group, str | None]] = []
+        found: list[tuple[str, str | None]] = []
         for name, kind in self.links(group).items():
             if kind == h5py.h5l.TYPE_EXTERNAL:
                 continue
             try:
-                if kind == h5py.h5l.TYPE_HARD and h5o.get_info(group.id, name.encode()).type != h5o.TYPE_GROUP:
+                if h5o.get_info(group.id, name.encode()).type != h5o.TYPE_GROUP:
                     continue
             except (KeyError, OSError, RuntimeError, ValueError):
                 continue
-            obj = self.child(group, name)
-            if isinstance(obj, h5py.Group):
-                found.append((obj, nx_class(obj)))
+            found.append((name, decode(attr(group, "NX_class", child=name))))
         self._subgroups[key] = (group, found)
         return found
 
     def groups_of_class(self, group: h5py.Group, *classes: str) -> list[h5py.Group]:
-        """Direct child groups of ``group`` whose ``@NX_class`` is one of ``classes`` (in file order)."""
-        return [g for g, cls in self.subgroups(group) if cls in classes]
+        """Direct child groups of ``group`` whose ``@NX_class`` is one of ``classes`` (in file order); the
+        same Group object is returned for the same child, so per-group caches stay warm."""
+        found: list[h5py.Group] = []
+        for name, cls in self.subgroups(group):
+            if cls not in classes:
+                continue
+            key = (id(group), name)
+            cached = self._groups.get(key)
+            if cached is None or cached[0] is not group:
+                obj = self.child(group, name)
+                if not isinstance(obj, h5py.Group):
+                    continue
+                cached = (group, obj)
+                self._groups[key] = cached
+            found.append(cached[1])
+        return found
 
     def resolve_depends_on(self, value: str | None, base: h5py.HLObject) -> h5py.Dataset | None:
         """Target of a ``depends_on`` value: absolute, relative to the root, or relative to ``base``'s group.
