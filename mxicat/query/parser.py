@@ -368,15 +368,25 @@ class Parser:
 
     def additive(self) -> ast.Expr:
         e = self.multiplicative()
+        n = 0
         while (t := self.accept(T.PLUS, T.MINUS)) is not None:
+            n = self._count_term(n, t)
             e = ast.Arith(str(t.value), e, self.multiplicative(), t.pos)
         return e
 
     def multiplicative(self) -> ast.Expr:
         e = self.unary()
+        n = 0
         while (t := self.accept(T.MULT, T.DIV)) is not None:
+            n = self._count_term(n, t)
             e = ast.Arith(str(t.value), e, self.unary(), t.pos)
         return e
+
+    def _count_term(self, n: int, t: Token) -> int:
+        if n >= MAX_DEPTH:  # arithmetic chains nest (left-deep), so they share the nesting limit
+            raise BadParameterError(f"Arithmetic expression too long at position {t.pos} (more than {MAX_DEPTH} "
+                                    "operators)", offset=t.pos)
+        return n + 1
 
     def unary(self) -> ast.Expr:
         negate = False
