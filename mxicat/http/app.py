@@ -22,9 +22,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mxicat import __version__
-from mxicat.errors import MxicatError
+from mxicat.errors import BadParameterError, MxicatError
 
 if TYPE_CHECKING:
     from mxicat.http.icat_rest import IcatBackend
@@ -74,6 +75,24 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return await _mxicat_error(request, InvalidRequestError(f"invalid request: {fields}", errors))
 
 
+#: ICAT code of an HTTP error raised by the framework itself (unknown path, bad method, unparsable body)
+_HTTP_CODES = {400: "BAD_PARAMETER", 401: "SESSION", 403: "INSUFFICIENT_PRIVILEGES", 404: "NO_SUCH_OBJECT_FOUND",
+               405: "NOT_IMPLEMENTED", 413: "BAD_PARAMETER", 415: "BAD_PARAMETER"}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Framework HTTP errors (404 unknown path, 405, body parse errors) in the one error shape."""
+    status = int(getattr(exc, "status_code", 500))
+    body = {"code": _HTTP_CODES.get(status, "INTERNAL"), "message": str(getattr(exc, "detail", "") or status)}
+    return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
+
+
+async def _too_deep(request: Request, exc: Exception) -> JSONResponse:
+    """A filter, query or body nested beyond Python's recursion limit: the caller's input, not a crash."""
+    logger.warning("%s %s: input nested too deeply", request.method, request.url.path)
+    return await _mxicat_error(request, BadParameterError("input is nested too deeply"))
+
+
 async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     body = {"code": "INTERNAL", "message": "Internal server error; the details are in the server log."}
@@ -119,6 +138,8 @@ def create_app(settings: Settings | None = None, *, icat_backend: IcatBackend | 
         app.include_router(router)
     app.add_exception_handler(MxicatError, _mxicat_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _last_resort)
     if settings.cors_origins:
         app.add_middleware(

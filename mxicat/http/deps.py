@@ -8,7 +8,8 @@ session acting on a user's behalf:
   An unknown or expired token is a 401, also on endpoints that anonymous callers may use (a client that
   believes it is logged in must learn it is not, rather than silently see less).
 * no ``Authorization`` header: the anonymous user (``anon/anon``, what ICAT's ``anon`` authenticator
-  yields), which the rules give public (released) data only. Endpoints that write require a token (401).
+  yields), which the rules give public (released) data only -- when the catalogue offers the ``anon``
+  authenticator; otherwise 401. Endpoints that write require a token (401).
 
 :class:`SessionSource` hides whether the catalogue is the served embedded file or a remote ICAT.
 """
@@ -28,9 +29,6 @@ from mxicat.mx import MxCatalogue
 
 if TYPE_CHECKING:
     from mxicat.settings import Settings
-
-#: user name of anonymous callers (ICAT's ``anon`` authenticator logs everyone in as ``anon/anon``)
-ANONYMOUS_USER = "anon/anon"
 
 bearer = HTTPBearer(auto_error=False, description="catalogue session id from POST /api/v1/auth/login")
 
@@ -96,9 +94,19 @@ class SessionSource:
             raise AuthenticationError("invalid or expired session token") from err
 
     def anonymous(self) -> Catalogue:
-        """The anonymous user's catalogue: what the rules give ``anon/anon`` (public data)."""
+        """The anonymous user's catalogue: what the rules give ``anon/anon`` (public data).
+
+        Offered only when the catalogue offers the ``anon`` authenticator (``Settings.authenticators`` of
+        an embedded catalogue, ``authn.anon`` of a real ICAT), as ICAT itself would; 401 otherwise.
+        """
+        refused = AuthenticationError("this catalogue offers no anonymous access (no 'anon' authenticator): "
+                                      "log in at POST /api/v1/auth/login")
         if self._store is not None:
-            return self._store.as_user(ANONYMOUS_USER)  # type: ignore[no-any-return]
+            auth = self._store.sessions.authenticators.get("anon")
+            if auth is None:
+                raise refused
+            # the name the anon authenticator gives, without a session row per request
+            return self._store.as_user(f"{auth.mnemonic}/{auth.authenticate({})}")  # type: ignore[no-any-return]
         with self._lock:
             if self._anon_session is not None:
                 try:
@@ -110,8 +118,7 @@ class SessionSource:
             try:
                 cat = self._remote.login("anon", {})
             except SessionError as err:
-                raise AuthenticationError("this catalogue offers no anonymous access (no 'anon' "
-                                          "authenticator): log in at POST /api/v1/auth/login") from err
+                raise refused from err
             cat.owns_session = False
             self._anon_session = cat.session_id
             return cat  # type: ignore[no-any-return]

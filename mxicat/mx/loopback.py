@@ -34,6 +34,7 @@ OPERATORS = frozenset({"eq", "neq", "gt", "gte", "lt", "lte", "between", "inq", 
 FILTER_KEYS = frozenset({"where", "include", "limit", "skip", "offset", "query", "order", "fields"})
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+MAX_DEPTH = 40  # JSON nesting of a filter: deeper ones are refused before compiling (recursion)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,31 @@ def _int(raw: Any, name: str, default: int, maximum: int) -> int:
     return min(int(raw), maximum)
 
 
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of decoded JSON, counted iteratively (stops past ``limit``)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        raw = json.loads(text)
+    except RecursionError as err:
+        raise _error(f"{what} is nested too deeply") from err
+    except ValueError as err:
+        raise _error(f"{what} is not valid JSON ({err})") from err
+    if _depth(raw, MAX_DEPTH) > MAX_DEPTH:
+        raise _error(f"{what} is nested deeper than {MAX_DEPTH} levels")
+    return raw
+
+
 def parse(text: str | Mapping[str, Any] | None) -> Filter:
     """Parse the ``filter`` query parameter (JSON text) or an already decoded mapping.
 
@@ -98,10 +124,7 @@ def parse(text: str | Mapping[str, Any] | None) -> Filter:
     if text is None or text == "":
         return Filter()
     if isinstance(text, str):
-        try:
-            raw = json.loads(text)
-        except ValueError as err:
-            raise _error(f"not valid JSON ({err})") from err
+        raw = _json(text, "filter")
     else:
         raw = text
     if not isinstance(raw, Mapping):
@@ -125,10 +148,7 @@ def parse_where(text: str | None) -> dict[str, Any]:
     """The ``where`` query parameter of ``/count`` calls (JSON object)."""
     if not text:
         return {}
-    try:
-        raw = json.loads(text)
-    except ValueError as err:
-        raise _error(f"where is not valid JSON ({err})") from err
+    raw = _json(text, "where")
     if not isinstance(raw, Mapping):
         raise _error("where must be a JSON object")
     return dict(raw)

@@ -78,5 +78,6 @@ def mxicat_sites(root: Path, count: int, *, extra_public: int = 0,
             seed_catalogue(path, facility=f"site{i}", public_doi=SHARED_DOI if i < 2 else None,
                            extra_public=extra_public)
             servers.append(stack.enter_context(serve_subprocess({"catalogue": f"sqlite:///{path}",
+                                                                 "authenticators": ["db", "anon"],
                                                                  **(settings or {})})))
         yield servers

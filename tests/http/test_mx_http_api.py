@@ -45,7 +45,7 @@ _reflns.pdbx_netI_over_sigmaI 15.2
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServedProcess, dict[str, Any]]]:
     path = tmp_path_factory.mktemp("site") / "site.db"
     ids = seed_catalogue(path, public_doi="10.5072/mxicat-test.run0")
-    with serve_subprocess({"catalogue": f"sqlite:///{path}"}) as server:
+    with serve_subprocess({"catalogue": f"sqlite:///{path}", "authenticators": ["db", "anon"]}) as server:
         yield server, ids
 
 
@@ -214,3 +214,23 @@ def test_facets_and_keyset_pages(site: tuple[ServedProcess, dict[str, Any]]) -> 
     bad = requests.get(f"{server.url}/api/v1/datasets", headers=bob, params={"filter": "wavelength <"},
                        timeout=10)
     assert bad.status_code == 400 and bad.json()["code"] == "BAD_PARAMETER" and "offset" in bad.json()
+
+
+def test_no_anonymous_access_without_the_anon_authenticator(tmp_path: Path) -> None:
+    """In-process (TestClient): a catalogue that does not offer 'anon' refuses anonymous reads with 401."""
+    from fastapi.testclient import TestClient
+
+    from mxicat.http.app import create_app
+    from mxicat.settings import Settings
+
+    path = tmp_path / "closed.db"
+    seed_catalogue(path)
+    app = create_app(Settings(catalogue=f"sqlite:///{path}", outbox=tmp_path / "o.db", authenticators=["db"]))
+    with TestClient(app) as client:
+        for url in ("/api/v1/datasets", "/panosc/Datasets", "/api/v1/auth/session"):
+            answer = client.get(url)
+            assert answer.status_code == 401 and "anonymous" in answer.json()["message"], url
+        token = client.post("/api/v1/auth/login", json={"plugin": "db", "username": "alice",
+                                                        "password": PASSWORDS["alice"]}).json()["token"]
+        assert client.get("/api/v1/datasets/count", headers={"Authorization": f"Bearer {token}"}).json() == {
+            "count": 5}

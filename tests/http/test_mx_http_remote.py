@@ -23,7 +23,7 @@ from mxicat.http.launcher import ServedProcess, serve_subprocess  # noqa: E402
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServedProcess, ServedProcess]]:
     path = tmp_path_factory.mktemp("remote") / "site.db"
     seed_catalogue(path)
-    with serve_subprocess({"catalogue": f"sqlite:///{path}"}) as site, \
+    with serve_subprocess({"catalogue": f"sqlite:///{path}", "authenticators": ["db", "anon"]}) as site, \
             serve_subprocess({"catalogue": site.icat_url}) as front:
         yield site, front
 
@@ -47,11 +47,16 @@ def test_login_and_reads_through_the_remote_catalogue(hub: tuple[ServedProcess, 
     assert requests.get(f"{front.url}/icat/version", timeout=10).status_code == 404  # no ICAT API in front
 
 
-def test_refused_login_and_no_anonymous_access_are_401(hub: tuple[ServedProcess, ServedProcess]) -> None:
+def test_refused_login_is_401_and_anonymous_uses_the_remote_anon_login(
+        hub: tuple[ServedProcess, ServedProcess]) -> None:
     _, front = hub
     refused = requests.post(f"{front.url}/api/v1/auth/login", timeout=30,
                             json={"plugin": "db", "username": "bob", "password": "wrong"})
     assert refused.status_code == 401 and refused.json()["code"] == "SESSION"
-    # the remote catalogue offers no 'anon' authenticator: anonymous reads are refused with a reason
-    anonymous = requests.get(f"{front.url}/api/v1/datasets", timeout=30)
-    assert anonymous.status_code == 401 and "anonymous" in anonymous.json()["message"]
+    # the remote catalogue offers 'anon': anonymous requests log in with it and see public data only
+    me = requests.get(f"{front.url}/api/v1/auth/session", timeout=30).json()
+    assert me["user_name"] == "anon/anon" and me["anonymous"] is True
+    anonymous = requests.get(f"{front.url}/api/v1/datasets", timeout=30).json()
+    assert {i["name"] for i in anonymous["items"]} == {"mx0001_run0", "mx0001_run1"}
+    panosc = requests.get(f"{front.url}/panosc/Datasets/count", timeout=30).json()
+    assert panosc == {"count": 2}

@@ -25,7 +25,8 @@ from mxicat.settings import Settings  # noqa: E402
 def test_no_server_errors(tmp_path: Path) -> None:
     path = tmp_path / "site.db"
     seed_catalogue(path, public_doi="10.5072/fuzz")
-    app = create_app(Settings(catalogue=f"sqlite:///{path}", outbox=tmp_path / "outbox.db"))
+    app = create_app(Settings(catalogue=f"sqlite:///{path}", outbox=tmp_path / "outbox.db",
+                              authenticators=["db", "anon"]))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex="^/(api/v1|panosc)/")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 30

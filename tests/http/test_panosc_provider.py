@@ -24,7 +24,7 @@ DOI = "10.5072/panosc-test/run0"
 def panosc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("panosc") / "site.db"
     seed_catalogue(path, public_doi=DOI)
-    with serve_subprocess({"catalogue": f"sqlite:///{path}"}) as server:
+    with serve_subprocess({"catalogue": f"sqlite:///{path}", "authenticators": ["db", "anon"]}) as server:
         yield f"{server.url}/panosc"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from mxicat.http.deps import ANONYMOUS_USER, Bearer, CallerMx, Source
+from mxicat.http.deps import Bearer, CallerMx, Source
 from mxicat.http.schemas import ERROR_RESPONSES, AuthenticatorOut, LoginIn, LoginOut, SessionOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
@@ -32,9 +32,9 @@ def login(body: LoginIn, source: Source) -> LoginOut:
 
 @router.get("/session", response_model=SessionOut, summary="The caller's identity")
 def session(mx: CallerMx, auth: Bearer) -> SessionOut:
-    """Who the request acts as: the session's user, or ``anon/anon`` without a token."""
+    """Who the request acts as: the session's user, or the anonymous user (``anon/anon``) without a token."""
     if auth is None:
-        return SessionOut(user_name=ANONYMOUS_USER, anonymous=True, remaining_minutes=None)
+        return SessionOut(user_name=mx.session.user_name, anonymous=True, remaining_minutes=None)
     return SessionOut(user_name=mx.session.user_name, anonymous=False,
                       remaining_minutes=mx.session.remaining_minutes())
 
