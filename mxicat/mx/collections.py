@@ -16,6 +16,7 @@ their own key and reported in ``Registration.unverified`` / ``Registration.probl
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,10 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mxicat.errors import BadParameterError, ObjectAlreadyExistsError
+from mxicat.errors import BadParameterError, InsufficientPrivilegesError, ObjectAlreadyExistsError
 from mxicat.mx import jpql
 from mxicat.mx.facility import entity
-from mxicat.mx.params import append_history, decode, encode, history_entry, same_value
+from mxicat.mx.params import (
+    append_history,
+    decode,
+    encode,
+    history_entry,
+    same_value,
+    unverified_parameter_type,
+)
 
 if TYPE_CHECKING:
     from mxicat.mx.facade import MxCatalogue
@@ -40,6 +48,8 @@ START_KEY = "start_time"
 END_KEY = "end_time"
 BEAMLINE_KEY = "beamline"
 SERIAL_KEY = "serial_experiment"
+#: where unknown keys go when the user may not create their ParameterTypes
+FOLDED_KEY = "mxicat_unverified"
 
 #: PaN technique IRIs (ESRF technique ontology, as pyicat-plus writes ``technique_pid``)
 TECHNIQUE_PIDS = {
@@ -97,6 +107,7 @@ class DatasetSpec:
     end: datetime | None = None
     complete: bool = True
     description: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def datafile_entries(files: Iterable[Mapping[str, Any] | str | os.PathLike[str]],
@@ -194,21 +205,58 @@ def _parameter_fields(mx: MxCatalogue, spec: DatasetSpec) -> dict[str, tuple[int
         definition = mx.term_definitions[resolved.icat_name]
         definitions[definition["name"]] = definition
         encoded[key] = ((definition["name"], definition["units"]), encode(resolved, value))
-    from mxicat.mx.params import unverified_parameter_type
-
+    known = mx.parameter_types.ensure(definitions.values())
+    ids = dict(known)
+    unknown: dict[str, dict[str, Any]] = {}
     for key, value in spec.unverified.items():
         if value is None:
             continue
         if key in mx.internal_names:
             definition = mx.internal_definition(key)
+            ids.update(mx.parameter_types.ensure([definition]))
         else:
             definition = unverified_parameter_type(key)
-        if definition["name"] in definitions:
-            continue
-        definitions[definition["name"]] = definition
+            if definition["name"] in definitions:
+                continue
+            unknown[key] = definition
         encoded[key] = ((definition["name"], definition["units"]), encode(None, value))
-    ids = mx.parameter_types.ensure(definitions.values())
+    if unknown:
+        try:
+            ids.update(mx.parameter_types.ensure(unknown.values()))
+        except InsufficientPrivilegesError:
+            _fold_unknown(mx, spec, unknown, encoded, ids)
     return {key: (ids[type_key], fields) for key, (type_key, fields) in encoded.items()}
+
+
+def _fold_unknown(mx: MxCatalogue, spec: DatasetSpec, unknown: dict[str, dict[str, Any]],
+                  encoded: dict[str, tuple[tuple[str, str], dict[str, Any]]],
+                  ids: dict[tuple[str, str], int]) -> None:
+    """Keep unknown keys whose ParameterType this user may not create as JSON in ``mxicat_unverified``.
+
+    On a real ICAT ingest accounts usually cannot create ParameterTypes; the values are then not lost but
+    held in one parameter until an administrator creates the types (``dataset()`` still lists them).
+    """
+    missing = {k: spec.unverified[k] for k in unknown if (unknown[k]["name"], unknown[k]["units"]) not in
+               mx.parameter_types.ids}
+    for key in missing:
+        encoded.pop(key)
+    for key in unknown:
+        if key not in missing:
+            definition = unknown[key]
+            ids[(definition["name"], definition["units"])] = mx.parameter_types.ids[
+                (definition["name"], definition["units"])]
+    if not missing:
+        return
+    text = json.dumps({k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in missing.items()},
+                      separators=(",", ":"), default=str)
+    if len(text) > 4000:
+        raise BadParameterError(f"{len(missing)} unknown keys do not fit in one parameter and user "
+                                f"{mx.session.user_name} may not create ParameterTypes for them")
+    definition = mx.internal_definition(FOLDED_KEY)
+    ids.update(mx.parameter_types.ensure([definition]))
+    encoded[FOLDED_KEY] = ((definition["name"], definition["units"]), {"stringValue": text})
+    spec.warnings.append(f"{len(missing)} unknown key(s) kept in {FOLDED_KEY}: no right to create their "
+                         "ParameterTypes")
 
 
 def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
@@ -264,7 +312,8 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
             mx.session.delete([{"Sample": {"id": sample_id}}])
         raise
     return Registration(dataset_id, spec.name, spec.investigation_id, "created",
-                        unverified=_reported(mx, spec), problems=list(spec.problems))
+                        unverified=_reported(mx, spec), problems=list(spec.problems),
+                        warnings=list(spec.warnings))
 
 
 def _reported(mx: MxCatalogue, spec: DatasetSpec) -> list[str]:
@@ -277,7 +326,7 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
     dataset_id = int(current["id"])
     changes: dict[str, tuple[Any, Any]] = {}
     writes: list[dict[str, Any]] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(spec.warnings)
     by_type = {int(entity(p["type"])["id"]): p for p in current.get("parameters", [])}
     history_type = mx.parameter_types.internal("mxicat_history")
     for key, (tid, fields) in params.items():
@@ -290,6 +339,10 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
                                                 **fields}})
             continue
         old_value = decode(resolved, old)
+        if key == FOLDED_KEY and isinstance(old_value, str):  # merge policy: keep keys not re-sent
+            merged = {**json.loads(old_value), **json.loads(str(new_value))}
+            new_value = json.dumps(merged, separators=(",", ":"))
+            fields = {"stringValue": new_value}
         if not same_value(old_value, new_value):
             changes[key] = (old_value, new_value)
             cleared = {k: None for k in ("numericValue", "stringValue", "dateTimeValue")

@@ -135,6 +135,12 @@ def decode_parameters(mx: MxCatalogue, params: Sequence[Mapping[str, Any]]) -> d
         metadata[resolved.key] = _convert(mx, resolved, decode(resolved, param), ptype.get("units"))
         if resolved.term.unit:
             units[resolved.key] = resolved.term.unit
+    folded = internal.get("mxicat_unverified")
+    if folded:
+        try:
+            unverified.update(json.loads(folded))
+        except ValueError:
+            unverified["mxicat_unverified"] = folded
     return {"metadata": dict(sorted(metadata.items())), "units": dict(sorted(units.items())),
             "unverified": dict(sorted(unverified.items())), "internal": internal}
 

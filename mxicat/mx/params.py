@@ -43,6 +43,12 @@ INTERNAL_TYPES: dict[str, tuple[str, str, str, str]] = {
         "Dataset",
         "JSON list of the changes made by re-registrations of this dataset (newest last)",
     ),
+    "mxicat_unverified": (
+        NO_UNITS,
+        "STRING",
+        "Dataset",
+        "JSON of unknown keys kept while their own ParameterTypes could not be created",
+    ),
     "mxicat_integrations": (
         NO_UNITS,
         "STRING",
@@ -256,7 +262,7 @@ class ParameterTypes:
             same_name = existing.get(name, [])
             match = next((pt for pt in same_name if pt["units"] == units), None)
             for other in same_name:
-                if other["units"] != units:
+                if other["units"] != units and other.get("verified") is not False:
                     report.drift.append(
                         f"{name}: catalogue has units {other['units']!r}, ontology says {units!r}"
                     )

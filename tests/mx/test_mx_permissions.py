@@ -84,3 +84,15 @@ def test_member_cannot_register_into_another_investigation(catalogue: dict[str, 
 def test_member_can_filter_by_own_group(catalogue: dict[str, MxCatalogue]) -> None:
     alice = catalogue["alice"]
     assert alice.count_datasets('in_group("group_mx1000")') == 2
+
+
+def test_unknown_keys_without_right_to_create_types_are_kept(catalogue: dict[str, MxCatalogue]) -> None:
+    ingester = catalogue["ingester"]
+    first = ingester.register_collection("mx1000", "odd", {"Sample_name": "alpha", "pump_delay": "5",
+                                                          "chip_slot": "B7"})
+    assert first.unverified == ["chip_slot", "pump_delay"]
+    assert any("mxicat_unverified" in w for w in first.warnings)
+    again = ingester.register_collection("mx1000", "odd", {"Sample_name": "alpha", "laser_power": 3})
+    assert again.status == "updated"
+    detail = catalogue["alice"].dataset("odd")
+    assert detail["unverified"] == {"chip_slot": "B7", "laser_power": 3, "pump_delay": "5"}
