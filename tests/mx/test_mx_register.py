@@ -164,6 +164,7 @@ def test_parameter_type_sync_is_idempotent_and_reports_drift(mx: MxCatalogue) ->
     pt = mx.session.search("SELECT pt FROM ParameterType pt WHERE pt.name = 'MX_wavelength'")[0]
     mx.session.update({"ParameterType": {"id": pt["ParameterType"]["id"], "valueType": "STRING"}})
     mx.session.create({"ParameterType": {"name": "MX_exposureTime", "units": "ms", "valueType": "NUMERIC",
+                                         "verified": True,
                                          "facility": {"id": mx.registry.facility_id}}})
     third = mx.sync_parameter_types()
     assert not third.ok
