@@ -119,6 +119,17 @@ def test_http_endpoint_never_forwards_the_callers_token(sites: dict[str, Any], t
     assert all("caller-secret-token" not in json.dumps(h) for h in received)
 
 
+def test_a_peer_is_asked_with_its_own_credentials(sites: dict[str, Any]) -> None:
+    url = sites["servers"][0].url
+    anonymous = federate([PeerConfig("a", url)], "investigation = mx1000", timeout=10)
+    assert anonymous["results"] == [] and anonymous["sites"][0]["status"] == "ok"
+    as_alice = federate([PeerConfig("a", url, username="alice", password="alice-pw", plugin="db")],
+                        "investigation = mx1000", timeout=10)
+    assert {r["name"] for r in as_alice["results"]} == {"mx1000_run0", "mx1000_run1", "mx1000_merged"}
+    wrong = federate([PeerConfig("a", url, username="alice", password="nope", plugin="db")], None, timeout=10)
+    assert wrong["sites"][0]["status"] == "error" and "SessionError" in wrong["sites"][0]["error"]
+
+
 def test_site_syntax() -> None:
     assert parse_site("esrf=https://x.example/api,panosc") == PeerConfig("esrf", "https://x.example/api",
                                                                          "panosc")
