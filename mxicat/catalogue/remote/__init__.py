@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from mxicat.catalogue.remote.catalogue import RemoteCatalogue, RemoteIcat, split_limit
+from mxicat.catalogue.remote.catalogue import RemoteCatalogue, RemoteIcat
 from mxicat.catalogue.remote.transport import TransportOptions, icat_base_url
 
-__all__ = ["RemoteCatalogue", "RemoteIcat", "TransportOptions", "icat_base_url", "split_limit"]
+__all__ = ["RemoteCatalogue", "RemoteIcat", "TransportOptions", "icat_base_url"]

@@ -9,21 +9,20 @@ Remote specifics, each following ICAT's own behaviour (icat.md section 7):
   ICAT transaction. If a later batch fails, the objects created by earlier batches are deleted again
   (compensation) so the call stays all-or-nothing; the error's ``offset`` is the index in the whole list.
 * ``search_chunked`` pages with ``LIMIT skip, count`` where ``count`` stays under the server's
-  ``maxEntities`` (read once from ``/icat/properties``); a page refused with VALIDATION (INCLUDEd
-  descendants count against maxEntities) is retried with half the page size.
+  ``maxEntities`` (read once from ``/icat/properties``), through :func:`mxicat.catalogue.paging.iter_pages`.
 * ``is_access_allowed`` has no REST call in ICAT (SOAP only). READ is answered with a permission-filtered
   count query; CREATE/UPDATE/DELETE raise :class:`~mxicat.errors.NotImplementedYetError`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from mxicat.catalogue import jsonfmt
 from mxicat.catalogue.base import EntityObj, SearchResult
+from mxicat.catalogue.paging import iter_pages
 from mxicat.catalogue.remote.transport import Transport, TransportOptions, icat_base_url
 from mxicat.errors import (
     BadParameterError,
@@ -32,12 +31,8 @@ from mxicat.errors import (
     MxicatError,
     NoSuchObjectFoundError,
     NotImplementedYetError,
-    ValidationError,
 )
 
-#: a trailing ``LIMIT a, b`` / ``LIMIT b`` (string literals are masked before matching)
-_LIMIT_RE = re.compile(r"\bLIMIT\s+(\d+)\s*(?:,\s*(\d+))?", re.IGNORECASE)
-_STRING_RE = re.compile(r"'(?:[^']|'')*'")
 _ACCESS = ("CREATE", "READ", "UPDATE", "DELETE")
 
 
@@ -237,28 +232,7 @@ class RemoteCatalogue:
         Raises:
             InternalError: the server ignored LIMIT (it returned more rows than asked for).
         """
-        base, skip, total = split_limit(query)
-        size = max(1, min(chunk, self.server.max_entities))
-        yielded = 0
-        while total is None or yielded < total:
-            want = size if total is None else min(size, total - yielded)
-            try:
-                page = self.search(f"{base} LIMIT {skip}, {want}")
-            except ValidationError:
-                if size == 1:
-                    raise
-                size = max(1, size // 2)
-                continue
-            if len(page) > want:
-                raise InternalError(
-                    f"ICAT returned {len(page)} results for LIMIT {skip}, {want}: the server ignores "
-                    "LIMIT, paging would not end"
-                )
-            yield from page
-            yielded += len(page)
-            skip += len(page)
-            if len(page) < want:
-                return
+        return iter_pages(self.search, query, chunk=chunk, max_entities=self.server.max_entities)
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -358,22 +332,6 @@ class RemoteCatalogue:
         except (InsufficientPrivilegesError, NoSuchObjectFoundError):
             return False
         return bool(count and count[0])
-
-
-def split_limit(query: str) -> tuple[str, int, int | None]:
-    """Remove a ``LIMIT skip[, count]`` clause from ``query``; return ``(query, skip, count)``.
-
-    ``LIMIT n`` alone means ``LIMIT 0, n``. Text inside string literals is never taken for a clause.
-    """
-    masked = _STRING_RE.sub(lambda m: "_" * len(m.group(0)), query)
-    matches = list(_LIMIT_RE.finditer(masked))
-    if not matches:
-        return query.strip(), 0, None
-    match = matches[-1]
-    first, second = match.group(1), match.group(2)
-    skip, count = (int(first), int(second)) if second is not None else (0, int(first))
-    rest = (query[: match.start()].rstrip() + " " + query[match.end() :].lstrip()).strip()
-    return rest, skip, count
 
 
 def _single(obj: Mapping[str, Any], index: int) -> tuple[str, Mapping[str, Any]]:
