@@ -67,6 +67,12 @@ def attach_pids(mx: MxCatalogue, items: list[dict[str, Any]]) -> list[dict[str, 
     return items
 
 
+def parameter_list(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """``[{"name", "value", "unit"}]`` of a dataset detail's canonical ``metadata`` and ``units``."""
+    units = detail.get("units", {})
+    return [{"name": k, "value": v, "unit": units.get(k)} for k, v in detail.get("metadata", {}).items()]
+
+
 def _count(mx: MxCatalogue, where: str) -> int:
     rows = mx.session.search(f"SELECT COUNT(ds) FROM Dataset ds WHERE {where}")
     return int(rows[0]) if rows else 0

@@ -85,6 +85,15 @@ def test_each_user_sees_own_investigation_plus_public(site: tuple[ServedProcess,
     assert count == {"count": 5}
     samples = requests.get(f"{server.url}/api/v1/samples", headers=alice, timeout=10).json()
     assert {s["name"] for s in samples} == {"alpha", "lysozyme"}
+    invs = {i["name"]: i for i in requests.get(f"{server.url}/api/v1/investigations", headers=alice,
+                                               timeout=10).json()}
+    assert set(invs) == {"mx0001", "mx1000"}
+    one = requests.get(f"{server.url}/api/v1/investigations/{invs['mx1000']['id']}", headers=alice,
+                       timeout=10).json()
+    assert one["beamlines"] == ["id23eh2"] and [s["name"] for s in one["samples"]] == ["alpha"]
+    assert one["datasets"] >= 3
+    hidden = requests.get(f"{server.url}/api/v1/investigations/{invs['mx1000']['id']}", headers=bob, timeout=10)
+    assert hidden.status_code == 404
 
 
 def test_unreadable_is_404_like_missing_and_bad_token_is_401(site: tuple[ServedProcess, dict[str, Any]]
@@ -188,6 +197,20 @@ def test_ingest_query_detail_export(site: tuple[ServedProcess, dict[str, Any]]) 
     groups = requests.get(f"{server.url}/api/v1/groups", params={"dataset": reg["id"]}, headers=ingester,
                           timeout=10).json()
     assert "http_group" in {g["name"] for g in groups}
+    group_cif = requests.get(f"{server.url}/api/v1/groups/http_group/mmcif", headers=ingester, timeout=10)
+    assert group_cif.status_code == 200 and "1.42" in group_cif.text
+    # a processed result as JSON (ESRF autoprocessing names), strict: accepted as is
+    processed = requests.post(f"{server.url}/api/v1/processed?strict=true", headers=ingester, timeout=30, json={
+        "name": "mx1000_http1_json", "inputs": ["mx1000_http1"], "program": "autoPROC", "version": "1.0.5",
+        "values": {"MXAutoprocIntegrationScaling_overall_resolution_limit_high": 1.61, "space_group": "P 1 21 1"}})
+    assert processed.status_code == 201, processed.text
+    assert "mx1000_http1_json" in names(server.url, alice, filter='space_group = "P 1 21 1"')
+    refused = requests.post(f"{server.url}/api/v1/processed?strict=true", headers=ingester, timeout=30, json={
+        "name": "bad_json", "inputs": ["mx1000_http1"], "program": "autoPROC",
+        "values": {"resolution_high": "sharp", "r_merge": "low"}})
+    assert refused.status_code == 422
+    assert {tuple(e["loc"]) for e in refused.json()["errors"]} == {("values", "resolution_high"),
+                                                                    ("values", "r_merge")}
 
 
 def test_facets_and_keyset_pages(site: tuple[ServedProcess, dict[str, Any]]) -> None:

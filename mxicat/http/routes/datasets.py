@@ -71,8 +71,7 @@ def detail(mx: CallerMx, dataset_id: IdPath) -> dict[str, Any]:
     groups. A dataset the caller may not read is a 404, exactly as a missing one."""
     found = mx.dataset(dataset_id)
     portal.attach_pids(mx, [found])
-    units = found.get("units", {})
-    found["parameters"] = [{"name": k, "value": v, "unit": units.get(k)} for k, v in found["metadata"].items()]
+    found["parameters"] = portal.parameter_list(found)
     return found
 
 
