@@ -119,17 +119,16 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
                             raise BadParameterError(f"reference {ref.key!r} names a {hit[0]}, not a {target}")
                         return hit[1]
                     return resolver.resolve(ref.key, target)
-                attrs = {k: v for k, v in ref.attrs.items() if k != "id"}
-                resolved: dict[str, Any] = {}
-                for k, v in attrs.items():
-                    if k.endswith(".ref"):
+                attrs: dict[str, Any] = {}
+                for k, v in ref.attrs.items():
+                    if k.endswith(".ref"):  # a key, possibly a local one of this chunk
                         rel = ENTITIES[target].relations.get(k[:-4])
-                        if rel is None:
+                        if rel is None or rel.many:
                             raise BadParameterError(f"{target} has no relation {k[:-4]}")
-                        resolved[f"{k[:-4]}.id"] = lookup(Ref(key=v), rel.target)
-                    else:
-                        resolved[k] = v
-                return _find(w.conn, resolver, target, resolved)
+                        attrs[f"{k[:-4]}.id"] = lookup(Ref(key=v), rel.target)
+                    elif k != "id":
+                        attrs[k] = v
+                return resolver.find_by_attributes(target, attrs)
 
             for obj in chunk:
                 try:
@@ -197,21 +196,6 @@ def _duplicate(w: Any, bean: str, rest: Mapping[str, Any], found: int, mode: str
     elif mode == "OVERWRITE" and attrs:
         w.update({bean: {"id": found, **attrs}})
     return found
-
-
-def _find(conn: Connection, resolver: KeyResolver, bean: str, attrs: Mapping[str, Any]) -> int:
-    ids = {k[:-3]: v for k, v in attrs.items() if k.endswith(".id")}
-    plain = {k: v for k, v in attrs.items() if not k.endswith(".id")}
-    if not ids:
-        return resolver.find_by_attributes(bean, plain)
-    info, table = ENTITIES[bean], TABLES[bean]
-    found_ids = set(conn.execute(sa.select(table.c.ID).where(
-        *(table.c[info.relations[k].column or ""] == v for k, v in ids.items()))).scalars())
-    if plain:
-        found_ids &= {resolver.find_by_attributes(bean, plain)}
-    if len(found_ids) != 1:
-        raise BadParameterError(f"{len(found_ids)} {bean} objects match {dict(attrs)}; need exactly one")
-    return int(found_ids.pop())
 
 
 def to_rest(bean: str, data: Mapping[str, Any], lookup: Callable[[Ref, str], int]) -> dict[str, Any]:

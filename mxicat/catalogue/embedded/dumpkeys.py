@@ -99,9 +99,9 @@ def parse_attr_val(text: str) -> dict[str, str]:
     return res
 
 
-def _key_value_to_db(entity: str, field: str, text: str) -> Any:
+def attr_value_to_db(entity: str, field: str, raw: str) -> Any:
+    """A text value of ``entity.field`` (from a key or an XML attribute) as stored, for comparisons."""
     f = ENTITIES[entity].fields[field]
-    raw = simpleqp_unquote(text)
     if f.type == "datetime":
         return DT_BIND(to_db_datetime(parse_datetime(raw.replace(" ", "T", 1), f"{entity}.{field}")))
     if f.type == "int":
@@ -148,29 +148,51 @@ class KeyResolver:
                 target = self.resolve(f"{rel.target}_{av[name]}", rel.target)
                 conds.append(table.c[rel.column or ""] == target)
             else:
-                conds.append(table.c[physical_column(info, name)] == _key_value_to_db(bean, name, av[name]))
+                value = attr_value_to_db(bean, name, simpleqp_unquote(av[name]))
+                conds.append(table.c[physical_column(info, name)] == sa.literal(value))
         found = self.conn.execute(sa.select(table.c.ID).where(*conds)).scalars().all()
         if len(found) != 1:
             raise NoSuchObjectFoundError(f"no {bean} matches the reference {key!r}")
         return bean, int(found[0])
 
     def find_by_attributes(self, bean: str, attrs: Mapping[str, Any]) -> int:
-        """Id of the single ``bean`` whose attributes (``x.ref`` = key of relation ``x``) match."""
-        info = ENTITIES[bean]
-        table = TABLES[bean]
+        """Id of the single ``bean`` matching all ``attrs`` (python-icat XML references by attributes).
+
+        Keys are field names, ``rel.id`` (an id), ``rel.ref`` (a key) or paths through N:1 relations
+        (``investigation.name``); values are text as in the file, compared after conversion to the stored
+        form, always as bound parameters.
+        """
+        base = TABLES[bean].alias()
+        source: Any = base
+        joined: dict[tuple[str, ...], tuple[Any, str]] = {(): (base, bean)}
         conds = []
-        for name, value in attrs.items():
-            if name.endswith(".ref"):
-                rel = info.relations.get(name[:-4])
+        for key, value in attrs.items():
+            *path, last = key.split(".")
+            if last == "ref" and path:
+                rel = ENTITIES[joined[()][1]].relations.get(path[-1]) if len(path) == 1 else None
                 if rel is None or rel.many:
-                    raise BadParameterError(f"{bean} has no relation {name[:-4]}")
-                conds.append(table.c[rel.column or ""] == self.resolve(str(value), rel.target))
-            else:
-                f = info.fields.get(name)
-                if f is None:
-                    raise BadParameterError(f"Field {name} not found in {bean}")
-                conds.append(table.c[f.column] == _key_value_to_db(bean, name, simpleqp_quote(value)))
-        found = self.conn.execute(sa.select(table.c.ID).where(*conds)).scalars().all()
+                    raise BadParameterError(f"{bean} has no relation {'.'.join(path)}")
+                value, last = self.resolve(str(value), rel.target), "id"
+            alias, here = joined[()]
+            prefix: tuple[str, ...] = ()
+            for rel_name in path:
+                prefix += (rel_name,)
+                if prefix not in joined:
+                    rel = ENTITIES[here].relations.get(rel_name)
+                    if rel is None or rel.many:
+                        raise BadParameterError(f"{here} has no N:1 relation {rel_name} (in {key!r})")
+                    target = TABLES[rel.target].alias()
+                    source = source.join(target, target.c.ID == alias.c[rel.column or ""])
+                    joined[prefix] = (target, rel.target)
+                alias, here = joined[prefix]
+            if last == "id":
+                conds.append(alias.c.ID == sa.literal(int(value)))
+                continue
+            f = ENTITIES[here].fields.get(last)
+            if f is None:
+                raise BadParameterError(f"Field {last} not found in {here} (in {key!r})")
+            conds.append(alias.c[f.column] == sa.literal(attr_value_to_db(here, last, str(value))))
+        found = self.conn.execute(sa.select(base.c.ID).select_from(source).where(*conds)).scalars().all()
         if len(found) != 1:
             raise NoSuchObjectFoundError(f"{len(found)} {bean} objects match {dict(attrs)}; need exactly one")
         return int(found[0])

@@ -186,12 +186,23 @@ def test_xml_references_by_attributes(tmp_path: Path) -> None:
     <dataset name="d2" investigation.ref="inv_1"/>
   </datafile>
 </data>
+<data>
+  <datasetRef id="ds" name="d2" investigation.name="mx1" investigation.visitId="1.1"/>
+  <datafile>
+    <name>c.h5</name>
+    <dataset ref="ds"/>
+  </datafile>
+</data>
 </icatdata>
 """
     import_dump(store, read_xml(io.BytesIO(xml)))
     cat = store.admin()
     assert cat.search("SELECT d.complete FROM Dataset d WHERE d.name = 'd2'") == [True]
     assert cat.search("SELECT f.dataset.name FROM Datafile f WHERE f.name = 'b.h5'") == ["d2"]
+    assert cat.search("SELECT f.dataset.name FROM Datafile f WHERE f.name = 'c.h5'") == ["d2"]
+    missing = xml.replace(b'investigation.name="mx1"', b'investigation.name="mx9"').replace(b"d2", b"d3", 2)
+    with pytest.raises(NoSuchObjectFoundError, match="0 Dataset objects match"):
+        import_dump(store, read_xml(io.BytesIO(missing)))
 
 
 def test_entity_names_in_dump_are_known() -> None:
