@@ -319,14 +319,7 @@ def test_concurrent_sessions_write_and_read(backend: Backend, root: Catalogue, w
     assert root.search(f"SELECT COUNT(ds) FROM Dataset ds WHERE ds.investigation.id = {world.investigation}") == [100]
 
 
-def test_search_chunked_pages_a_limit_larger_than_max_entities(
-    request: pytest.FixtureRequest, backend: Backend, root: Catalogue, world: World
-) -> None:
-    if backend.name == "embedded":
-        request.applymarker(pytest.mark.xfail(
-            reason="EmbeddedCatalogue.search_chunked runs a query that has its own LIMIT in one search, so a "
-                   "LIMIT count above maxEntities is refused instead of paged; the fix is to page with "
-                   "mxicat.catalogue.paging.iter_pages as RemoteCatalogue does (reported to engineer B)"))
+def test_search_chunked_pages_a_limit_larger_than_max_entities(backend: Backend, root: Catalogue, world: World) -> None:
     if backend.max_entities > 100:
         pytest.skip("needs a small maxEntities")
     count = backend.max_entities + 7

@@ -369,18 +369,11 @@ class EmbeddedCatalogue:
         return self.store.search(self._live(), query)
 
     def search_chunked(self, query: str, *, chunk: int = 1000) -> Iterator[Any]:
-        """All results of an entity/attribute query, page by page (``LIMIT offset, n`` appended)."""
-        if re.search(r"\bLIMIT\b", query, re.IGNORECASE):
-            yield from self.search(query)
-            return
-        chunk = max(1, min(chunk, self.store.max_entities))
-        offset = 0
-        while True:
-            page = self.search(f"{query} LIMIT {offset}, {chunk}")
-            yield from page
-            if len(page) < chunk:
-                return
-            offset += chunk
+        """All results of an entity/attribute query, page by page under maxEntities (a LIMIT in the query
+        bounds the whole iteration); the same paging as a remote ICAT (:mod:`mxicat.catalogue.paging`)."""
+        from mxicat.catalogue.paging import iter_pages
+
+        yield from iter_pages(self.search, query, chunk=chunk, max_entities=self.store.max_entities)
 
     def get(self, query: str, id: int) -> dict[str, Any]:  # noqa: A002 - protocol name
         return self.store.get(self._live(), query, id)
