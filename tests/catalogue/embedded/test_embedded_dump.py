@@ -252,3 +252,25 @@ def test_duplicate_modes(tmp_path: Path) -> None:
     with pytest.raises(BadParameterError, match="Cannot IGNORE duplicate on Grouping if userGroups"):
         import_dump(store, read_yaml(io.StringIO(SMALL)), duplicate="IGNORE")
     assert cat.search("SELECT COUNT(f) FROM Facility f") == [1]
+
+
+def test_older_attribute_names_are_accepted(tmp_path: Path) -> None:
+    store = _store(tmp_path, "a.db")
+    import_dump(store, read_yaml(io.StringIO(SMALL)))
+    old = """\
+---
+rule:
+  Rule_00000001:
+    crudFlags: R
+    group: Grouping_name-mx=5Freaders
+    what: Investigation
+dataCollection:
+  DataCollection_00000001:
+    dataCollectionParameters:
+    - numericValue: '1.0'
+      type: ParameterType_facility-(name-ESRF)_name-wavelength_units-angstrom
+"""
+    counts = import_dump(store, read_yaml(io.StringIO(old)))
+    assert counts == {"Rule": 1, "DataCollection": 1, "DataCollectionParameter": 1}
+    cat = store.admin()
+    assert cat.search("SELECT r.grouping.name FROM Rule r WHERE r.what = 'Investigation'") == ["mx_readers"]
