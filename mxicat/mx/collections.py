@@ -177,6 +177,16 @@ def split_metadata(mx: MxCatalogue, metadata: Mapping[str, Any], *, record: str 
 # -- writing --------------------------------------------------------------------------------------
 
 def _sample_id(mx: MxCatalogue, investigation_id: int, name: str) -> tuple[int, bool]:
+    """(Sample id, created?) of the sample ``name`` in the investigation, found or created."""
+    cached = mx.registry.samples.get((investigation_id, name))
+    if cached is not None:
+        return cached, False
+    sample_id, created = _find_or_create_sample(mx, investigation_id, name)
+    mx.registry.samples[(investigation_id, name)] = sample_id
+    return sample_id, created
+
+
+def _find_or_create_sample(mx: MxCatalogue, investigation_id: int, name: str) -> tuple[int, bool]:
     rows = mx.session.search(
         f"SELECT s FROM Sample s WHERE s.investigation.id = {investigation_id} "
         f"AND s.name = {jpql.string(name)}"
@@ -309,6 +319,7 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
         return _update(mx, spec, entity(again[0]), params)
     except Exception:
         if sample_created and sample_id is not None:
+            mx.registry.samples.pop((spec.investigation_id, str(spec.sample)), None)
             mx.session.delete([{"Sample": {"id": sample_id}}])
         raise
     return Registration(dataset_id, spec.name, spec.investigation_id, "created",

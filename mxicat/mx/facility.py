@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,8 @@ DEFAULT_INVESTIGATION_TYPE = "experiment"
 DEFAULT_FACILITY = "mxicat"
 #: units of ParameterTypes whose values have no unit (ICAT requires a units string)
 NO_UNITS = "N/A"
+#: seconds a reference that matched exactly one investigation is remembered
+UNIQUE_TTL = 60.0
 
 _PROPOSAL_RE = re.compile(r"^([A-Za-z]+)[-_ ]?(\d+)$")
 _VISIT_RE = re.compile(r"^([A-Za-z]+[-_ ]?\d+)-(\d+)$")
@@ -94,6 +97,9 @@ class Registry:
     facility_name: str | None = None
     _facility: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _cache: dict[tuple[str, ...], int] = field(default_factory=dict, init=False, repr=False)
+    _unique: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict, init=False, repr=False)
+    #: (investigation id, sample name) -> Sample id, filled by registrations
+    samples: dict[tuple[int, str], int] = field(default_factory=dict, init=False, repr=False)
 
     # -- facility ---------------------------------------------------------------------------------
     @property
@@ -258,10 +264,17 @@ class Registry:
             NoSuchObjectFoundError: nothing visible matches.
             BadParameterError: several match and beamline/date do not decide.
         """
+        key = str(reference).strip()
+        remembered = self._unique.get(key)
+        if remembered is not None and time.monotonic() - remembered[0] < UNIQUE_TTL:
+            return remembered[1]
         found = self.find_investigations(reference)
         if not found:
             raise NoSuchObjectFoundError(f"investigation {reference!r} not found (or not visible)")
         if len(found) == 1:
+            # a reference naming exactly one investigation is remembered briefly (a burst of
+            # registrations costs one lookup); a new visit of the proposal is seen after UNIQUE_TTL
+            self._unique[key] = (time.monotonic(), found[0])
             return found[0]
         candidates = found
         if beamline:
