@@ -78,7 +78,7 @@ def cli(ctx: click.Context, catalogue_url: str | None, debug: bool) -> None:
 
     Example:
 
-        mxicat --catalogue sqlite:///mx.db init
+        mxicat quickstart
         mxicat --catalogue sqlite:///mx.db push /data/mx2532/ --investigation mx2532 --instrument id23eh2
         mxicat --catalogue sqlite:///mx.db search 'resolution_high < 2.0' --format json
     """
