@@ -108,6 +108,8 @@ class DatasetSpec:
     complete: bool = True
     description: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: techniques were given (or follow from the values), not the MX default: re-registrations add them
+    techniques_given: bool = True
 
 
 def datafile_entries(files: Iterable[Mapping[str, Any] | str | os.PathLike[str]],
@@ -424,6 +426,8 @@ def _missing_links(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
                                                              "instrument": {"id": iid}}}, spec.beamline)))
     have_t = {str(entity(dt["technique"]).get("name", "")) for dt in current.get("datasetTechniques", [])
               if dt.get("technique")}
+    if have_t and not spec.techniques_given:
+        return out
     for name in dict.fromkeys(spec.techniques):
         if name not in have_t:
             tid = mx.registry.technique(name, TECHNIQUE_PIDS.get(name.upper()))
@@ -474,6 +478,7 @@ def build_collection_spec(
         sample=sample,
         beamline=beamline.lower() if beamline else None,
         techniques=technique_for(values, technique),
+        techniques_given=bool(technique) or SERIAL_KEY in values,
         location=where,
         datafiles=datafile_entries(datafiles, where),
         start=start,

@@ -178,6 +178,7 @@ def register_processed(
         problems=problems,
         sample=sample,
         techniques=technique_for(canonical, technique or mmcif_technique),
+        techniques_given=bool(technique or mmcif_technique) or "serial_experiment" in canonical,
         location=where,
         datafiles=datafile_entries(datafiles, where),
         start=start,

@@ -170,3 +170,11 @@ def test_parameter_type_sync_is_idempotent_and_reports_drift(mx: MxCatalogue) ->
     assert not third.ok
     assert any(d.startswith("MX_wavelength [angstrom]: valueType") for d in third.drift)
     assert any(d.startswith("MX_exposureTime: catalogue has units 'ms'") for d in third.drift)
+
+
+def test_default_technique_does_not_change_a_registered_one(mx: MxCatalogue) -> None:
+    reg = mx.register_collection("mx2532", "jet_1", {"Sample_name": "s"}, technique="SSX")
+    again = mx.register_collection("mx2532", "jet_1", {"Sample_name": "s"})
+    assert again.status == "unchanged" and mx.dataset(reg.id)["techniques"] == ["SSX"]
+    more = mx.register_collection("mx2532", "jet_1", {"Sample_name": "s"}, technique="SSX MAD")
+    assert more.changes == {"dataset.technique": (None, "MAD")}
