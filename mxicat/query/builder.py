@@ -116,6 +116,8 @@ class Query:
             raise ValueError(f"Invalid aggregate function {aggregate!r}")
         self.aggregate = aggregate
         self.order: list[tuple[str, str | None, str | None]] = []  # (path, function, direction)
+        if isinstance(order, bool):
+            raise TypeError("order=True (python-icat's natural order) needs entity information; list the attributes")
         for item in order or []:
             path, direction = item if isinstance(item, tuple) else (item, None)
             if direction not in (None, "ASC", "DESC"):

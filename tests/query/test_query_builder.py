@@ -100,6 +100,7 @@ def test_hostile_values_stay_values(conn: sa.Connection) -> None:
     {"join_specs": {"investigation": "CROSS JOIN"}},
     {"attributes": "name) FROM User u --"},
     {"limit": (0, "5; DROP")},
+    {"order": True},
 ])
 def test_builder_rejects_anything_but_names_and_values(kwargs: dict[str, Any]) -> None:
     with pytest.raises((ValueError, TypeError)):
