@@ -318,3 +318,28 @@ def test_locked_file_is_reported_as_unavailable(tmp_path: Path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
         store.close()
+
+
+def test_concurrent_writers_and_readers(store, cat, base) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                cat.create(_dataset(base, f"t{n}-{i}", parameters=[{"type": {"id": base["comment"]},
+                                                                     "stringValue": str(i)}]))
+                cat.search("SELECT COUNT(d) FROM Dataset d")
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert cat.search("SELECT COUNT(d) FROM Dataset d") == [60]
+    assert cat.search("SELECT COUNT(p) FROM DatasetParameter p") == [60]
+    assert cat.search("SELECT MAX(d.id) FROM Dataset d") == [60]  # ids allocated without gaps or clashes
