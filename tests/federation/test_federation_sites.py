@@ -136,3 +136,17 @@ def test_site_syntax() -> None:
     for bad in ("nourl", "a=ftp://x", "a=http://x,other"):
         with pytest.raises(Exception, match="NAME=URL|http|kind"):
             parse_site(bad)
+
+
+def test_cli_table_output(sites: dict[str, Any]) -> None:
+    from click.testing import CliRunner
+
+    from mxicat.cli import cli as main
+
+    url = sites["servers"][0].url
+    result = CliRunner().invoke(main, ["federate", "--site", f"a={url}", "--site", f"down={dead_url()}",
+                                       "--format", "table", "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert "mx0001_run0" in result.output and "down" in result.output and "error" in result.output
+    empty = CliRunner().invoke(main, ["federate"], env={"MXICAT_CONFIG": "/nonexistent.toml"})
+    assert empty.exit_code != 0 and "no sites" in empty.output
