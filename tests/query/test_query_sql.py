@@ -328,3 +328,13 @@ def test_parameters_of_every_type(conn: sa.Connection) -> None:
 def test_sql_level_mistakes_are_bad_parameters(conn: sa.Connection, query: str, params: dict[str, Any]) -> None:
     with pytest.raises(BadParameterError, match="Invalid query"):
         run(conn, query, params=params)
+
+
+def test_concise_chain_with_two_ways_is_an_error(conn: sa.Connection) -> None:
+    with pytest.raises(BadParameterError, match="loop"):
+        run(conn, "Investigation <-> Dataset <-> Sample [name = 'lyso1']")
+
+
+def test_include_may_visit_a_type_twice(conn: sa.Connection) -> None:
+    (obj,) = run(conn, "SELECT ds FROM Dataset ds WHERE ds.id = 5 INCLUDE ds.type t, t.datasets")
+    assert sorted(d["id"] for d in obj["Dataset"]["type"]["datasets"]) == [3, 5]
