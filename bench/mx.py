@@ -167,7 +167,7 @@ def bench_connect(url: str, credentials: dict[str, str], repeat: int = 21) -> No
     imp = statistics.median(c[0] for c in cold)
     page = statistics.median(c[1] for c in cold)
     print(f"[remote] fresh process: import + connect + login p50 {imp * 1000:.1f} ms, then first page "
-          f"p50 {page * 1000:.1f} ms (ontology loaded on first use)")
+          f"p50 {page * 1000:.1f} ms (includes loading the ontology)")
     b50 = statistics.median(bare)
     for label, values in (("connect + login", login), ("first search_datasets page (10 datasets)", first),
                           ("connect + login + first page", [a + b for a, b in zip(login, first, strict=True)])):

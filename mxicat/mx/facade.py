@@ -64,7 +64,7 @@ class MxCatalogue:
         processed_type: str = PROCESSED_TYPE,
     ) -> None:
         self.session = session
-        self.ontology = ontology or load_ontology()
+        self._ontology = ontology
         self.registry = Registry(session, facility)
         self.parameter_types = ParameterTypes(session, self.registry)
         self.raw_type = raw_type
@@ -83,6 +83,13 @@ class MxCatalogue:
 
     def __repr__(self) -> str:
         return f"MxCatalogue({self.session.kind}, user={self.session.user_name!r})"
+
+    @property
+    def ontology(self) -> Ontology:
+        """The term set (the packaged ontology is loaded on first use: opening stays fast)."""
+        if self._ontology is None:
+            self._ontology = load_ontology()
+        return self._ontology
 
     @property
     def kind(self) -> str:
