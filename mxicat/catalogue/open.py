@@ -177,4 +177,5 @@ def _open_embedded(
         store.close()
         raise
     cat.owns_store = True  # closing the session closes the file it opened
+    cat.owns_session = login is not None  # ... and logs out the session it logged in, as a remote one does
     return cat

@@ -62,6 +62,10 @@ def test_credentials_make_a_real_login(settings: Settings) -> None:
                         credentials={"plugin": "simple", "username": "jdoe", "password": "jdoe-pw"}) as cat:
         assert cat.user_name == "simple/jdoe"
         assert 0 < cat.remaining_minutes() <= settings.lifetime_minutes
+        with open_catalogue(settings.catalogue, settings=settings) as admin:
+            assert admin.store.sessions.is_logged_in("simple/jdoe")  # type: ignore[attr-defined]
+    with open_catalogue(settings.catalogue, settings=settings) as admin:  # closing logged the session out
+        assert not admin.store.sessions.is_logged_in("simple/jdoe")  # type: ignore[attr-defined]
     with pytest.raises(SessionError):
         open_catalogue(settings.catalogue, settings=settings,
                        credentials={"plugin": "simple", "username": "jdoe", "password": "nope"})
