@@ -12,9 +12,9 @@ Compilation to SQL lives with the embedded catalogue (``mxicat.catalogue.embedde
 from __future__ import annotations
 
 from mxicat.query.builder import Enum, Param, Query
-from mxicat.query.concise import EntityModel
+from mxicat.query.concise import EntityModel, parse_get
 from mxicat.query.parser import parse_condition, parse_jpql, parse_query
 from mxicat.query.tokens import Token, tokenize
 
-__all__ = ["EntityModel", "Enum", "Param", "Query", "Token", "parse_condition", "parse_jpql", "parse_query",
-           "tokenize"]
+__all__ = ["EntityModel", "Enum", "Param", "Query", "Token", "parse_condition", "parse_get", "parse_jpql",
+           "parse_query", "tokenize"]

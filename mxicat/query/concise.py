@@ -229,3 +229,30 @@ class _Concise(Parser):
         if missing:
             raise BadParameterError(f"Unable to reach {', '.join(missing)} in list of INCLUDES")
         return ast.IncludeClause(tuple(steps))
+
+
+def parse_get(text: str, obj_id: int, model: EntityModel) -> ast.Query:
+    """The query behind ICAT's ``get(query, id)``, as ``SELECT x FROM Bean x WHERE x.id = id [INCLUDE …]``.
+
+    Accepts both forms icat.server accepts: ``Bean [[AS] alias [INCLUDE path, …]]`` (``parser/GetQuery``) and
+    ``Bean [INCLUDE 1 | INCLUDE Type, Type…]`` (``oldparser/OldGetQuery``).
+
+    Raises:
+        BadParameterError: malformed query, unknown entity/relation, or a non-integer id.
+    """
+    if isinstance(obj_id, bool) or not isinstance(obj_id, int):
+        raise BadParameterError(f"get needs an integer id, got {obj_id!r}")
+    p = _Concise(tokenize(text), text, model)
+    t = p.expect(T.NAME, "entity name")
+    bean = p.bean(t)
+    alias: str | None = None
+    if p.accept_kw("AS") is not None or p.at(T.NAME):
+        alias = str(p.expect(T.NAME, "alias").value)
+    include = None
+    if p.at_kw("INCLUDE"):
+        include = p.include(bean, bean + "$") if alias is None else p.include_clause()
+    p.expect_end()
+    alias = alias or bean + "$"
+    where = ast.Compare("=", ast.Path((alias, "id"), t.pos), ast.Literal(obj_id, t.pos), t.pos)
+    select = ast.SelectClause((ast.Path((alias,), t.pos),))
+    return ast.Query(select, ast.FromClause((ast.RangeDecl(bean, alias, t.pos),)), where, include=include)

@@ -338,3 +338,31 @@ def test_concise_chain_with_two_ways_is_an_error(conn: sa.Connection) -> None:
 def test_include_may_visit_a_type_twice(conn: sa.Connection) -> None:
     (obj,) = run(conn, "SELECT ds FROM Dataset ds WHERE ds.id = 5 INCLUDE ds.type t, t.datasets")
     assert sorted(d["id"] for d in obj["Dataset"]["type"]["datasets"]) == [3, 5]
+
+
+@pytest.mark.parametrize(("query", "check"), [
+    ("Dataset", lambda ds: "datafiles" in ds and "type" not in ds),
+    ("Dataset ds", lambda ds: ds["name"] == "ds_a"),
+    ("Dataset AS ds INCLUDE ds.datafiles, ds.investigation", lambda ds: len(ds["datafiles"]) == 2
+     and ds["investigation"]["name"] == "mx2532"),
+    ("Dataset INCLUDE 1", lambda ds: ds["type"]["name"] == "raw" and ds["sample"]["name"] == "lyso1"),
+    ("Dataset INCLUDE Datafile, DatasetParameter, ParameterType", lambda ds: len(ds["parameters"]) == 2
+     and all("type" in p for p in ds["parameters"])),
+])
+def test_get_queries(conn: sa.Connection, query: str, check: Any) -> None:
+    from mxicat.catalogue.embedded.sql import parse_get
+
+    (obj,) = execute(conn, compile_query(parse_get(query, 1)))
+    assert obj["Dataset"]["id"] == 1 and check(obj["Dataset"])
+    assert execute(conn, compile_query(parse_get(query, 999))) == []
+
+
+@pytest.mark.parametrize("query", ["Dataset ds WHERE ds.id = 1", "Nothing", "Dataset INCLUDE ds.datafiles",
+                                   "Dataset ds INCLUDE Datafile", "Dataset ds ds"])
+def test_bad_get_queries(query: str) -> None:
+    from mxicat.catalogue.embedded.sql import parse_get
+
+    with pytest.raises(BadParameterError):
+        parse_get(query, 1)
+    with pytest.raises(BadParameterError):
+        parse_get("Dataset", True)  # type: ignore[arg-type]

@@ -33,6 +33,9 @@ API (used by the store, B, and by the authorizer, E)::
         relation, one level). ``CompiledQuery.include`` holds it for a compiled query.
     parse(query) -> ast.Query
         Query text (either syntax) → AST with this schema; an AST passes through.
+    parse_get(query, id) -> ast.Query
+        ICAT ``get`` queries (``Dataset ds INCLUDE ds.datafiles``, ``Dataset INCLUDE 1``, old-style
+        ``Dataset INCLUDE Datafile, DatasetParameter``) as ``SELECT ds FROM Dataset ds WHERE ds.id = id …``.
     MODEL
         The :class:`mxicat.query.concise.EntityModel` over the schema (for parsing concise syntax).
 
@@ -66,6 +69,7 @@ from mxicat.catalogue.embedded.schema import (
 )
 from mxicat.errors import BadParameterError
 from mxicat.query import ast
+from mxicat.query.concise import parse_get as _parse_get
 from mxicat.query.parser import parse_query
 
 Restrict = Callable[[str, sa.FromClause], "ColumnElement[bool] | None"]
@@ -95,6 +99,12 @@ MODEL = SchemaModel()
 def parse(query: str | ast.Query) -> ast.Query:
     """Parse query text (JPQL or concise) with this schema; pass an AST through."""
     return query if isinstance(query, ast.Query) else parse_query(query, MODEL)
+
+
+def parse_get(query: str, obj_id: int) -> ast.Query:
+    """The search behind ICAT's ``get(query, id)`` (``Dataset ds INCLUDE ds.datafiles``, ``Dataset INCLUDE 1``,
+    ``Dataset INCLUDE Datafile``) with this schema; compile it with :func:`compile_query`."""
+    return _parse_get(query, obj_id, MODEL)
 
 
 # ------------------------------------------------------------------------------------------ compiled form
@@ -674,5 +684,5 @@ from mxicat.catalogue.embedded.sqlresults import execute, fetch_includes  # noqa
 
 __all__ = [
     "MODEL", "CompiledQuery", "SchemaModel", "compile_query", "execute", "fetch_includes", "id_subquery",
-    "include_tree", "parse",
+    "include_tree", "parse", "parse_get",
 ]
