@@ -57,6 +57,7 @@ def push(cli: CliContext, paths: tuple[str, ...], investigation: str, beamline: 
 
         mxicat push /data/mx2532/run1_master.h5 --investigation mx2532 --instrument id23eh2
     """
+    from rich.console import Console
     from rich.progress import Progress
 
     from mxicat.cli.harvest import discover
@@ -72,7 +73,9 @@ def push(cli: CliContext, paths: tuple[str, ...], investigation: str, beamline: 
         for warning in caught:
             if "did not exist" in str(warning.message):
                 click.echo(f"mxicat: warning: {warning.message}", err=True)
-        with Progress(transient=True, disable=len(files) < 2) as progress:
+        progress_console = Console(stderr=True)  # stdout carries only the result
+        with Progress(console=progress_console, transient=True,
+                      disable=len(files) < 2 or not progress_console.is_terminal) as progress:
             task = progress.add_task("registering", total=len(files))
             for path in files:
                 with warnings.catch_warnings():

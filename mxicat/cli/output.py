@@ -53,9 +53,11 @@ def stdout_is_terminal() -> bool:
 
 
 def cell_text(value: Any) -> str:
-    """Text of one table cell: empty for None, JSON for lists and mappings, else ``str``."""
+    """Text of one table cell: empty for None, dates as in JSON (ICAT format), JSON for lists and mappings."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return str(json_default(value))
     if isinstance(value, list | dict | tuple):
         return dumps(value)
     return str(value)

@@ -66,3 +66,8 @@ def test_a_real_command_prints_full_width_rows_when_piped(tmp_path: Path) -> Non
     assert max(len(row) for row in rows) > 120  # whole JPQL rules, neither cut nor wrapped
     as_json = runner.invoke(cli, ["--catalogue", url, "icat", "search", "SELECT r.what FROM Rule r"])
     assert rows == [tsv_line([what]) for what in json.loads(as_json.stdout)]
+
+
+def test_table_dates_as_in_json() -> None:
+    when = datetime(2016, 12, 16, 7, 6, 17, 852051, tzinfo=UTC)
+    assert tsv_line([when, None]) == "2016-12-16T07:06:17.852Z\t"
