@@ -70,6 +70,24 @@ def test_missing_catalogue_file_names_the_file(tmp_path: Path) -> None:
     assert str(missing) in line and not missing.exists()
 
 
+def test_bad_setting_in_the_environment_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MXICAT_MAX_ENTITIES", "lots")
+    result = run("--catalogue", f"sqlite:///{tmp_path / 'mx.db'}", "icat", "summary")
+    assert result.exit_code == mxicat.errors.ConfigurationError.exit_code
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("mxicat: error: BAD_PARAMETER: invalid settings") and "max_entities='lots'" in line
+
+
+def test_config_file_that_is_not_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "mxicat.toml"
+    config.write_text("[mxicat\ncatalogue = ", encoding="utf-8")
+    monkeypatch.setenv("MXICAT_CONFIG", str(config))
+    result = run("--catalogue", f"sqlite:///{tmp_path / 'mx.db'}", "icat", "summary")
+    assert result.exit_code == mxicat.errors.ConfigurationError.exit_code
+    (line,) = result.stderr.splitlines()
+    assert "not valid TOML" in line
+
+
 def test_missing_input_file_is_a_usage_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "metadata.json"
     result = run("ontology", "validate", str(missing))
