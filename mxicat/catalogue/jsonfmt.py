@@ -8,7 +8,8 @@ the one place that converts them at the JSON edges (the remote client, the serve
 Which strings are dates is decided by the ICAT field name (every ICAT timestamp field is named in
 :data:`DATE_FIELDS`, and no ICAT field of another type shares one of those names), so a string parameter
 value that merely looks like a date is never converted. Bare selected values (``SELECT ds.startDate ...``)
-carry no field name; they are converted when they match ICAT's date format exactly.
+carry no field name: the remote client reads it from the query's SELECT list (``date_columns``); when the
+query cannot tell, values in ICAT's exact date form are converted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from decimal import Decimal
@@ -151,6 +152,38 @@ def decode_value(value: Any) -> Any:
     return value
 
 
-def decode_results(results: list[Any]) -> list[Any]:
-    """Decode a whole REST search answer."""
-    return [decode_value(item) for item in results]
+def decode_results(results: list[Any], date_columns: Sequence[bool] | None = None) -> list[Any]:
+    """Decode a whole REST search answer.
+
+    ``date_columns`` says, for a selection of fields, which selected columns are ICAT dates (from the
+    query); then only those are converted. Without it, bare values in ICAT's exact date form are.
+    """
+    if date_columns is None:
+        return [decode_value(item) for item in results]
+    out: list[Any] = []
+    for item in results:
+        if isinstance(item, Mapping):
+            out.append(decode_entity(item))
+        elif isinstance(item, list):
+            out.append([_column(value, i < len(date_columns) and date_columns[i]) for i, value in enumerate(item)])
+        else:
+            out.append(_column(item, bool(date_columns) and date_columns[0]))
+    return out
+
+
+def _column(value: Any, is_date: bool) -> Any:
+    if not (is_date and isinstance(value, str)):
+        return value
+    try:
+        return parse_date(value)
+    except BadParameterError:  # a server's odd spelling: keep what it sent rather than lose the answer
+        return value
+
+
+def has_date_like_values(results: list[Any]) -> bool:
+    """Whether a search answer holds bare values (not entities) in ICAT's date form."""
+    for item in results:
+        values = item if isinstance(item, list) else [item]
+        if any(isinstance(v, str) and looks_like_icat_date(v) for v in values):
+            return True
+    return False

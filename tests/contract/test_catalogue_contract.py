@@ -327,3 +327,18 @@ def test_search_chunked_pages_a_limit_larger_than_max_entities(backend: Backend,
     query = f"SELECT ds.name FROM Dataset ds WHERE ds.investigation.id = {world.investigation} ORDER BY ds.name"
     expected = [f"p{i:03d}" for i in range(count)]
     assert list(root.search_chunked(f"{query} LIMIT 2, {count}", chunk=1000)) == expected[2:]
+
+
+def test_selected_fields_keep_their_types(root: Catalogue, world: World) -> None:
+    """A string that looks like a date stays a string, a selected date field is a datetime, on every backend."""
+    note = root.create({"ParameterType": {"name": f"stamp-{world.tag}", "units": "N/A", "valueType": "STRING",
+                                          "facility": {"id": world.facility}}})
+    root.create(dataset(world, "2024-05-01T10:00:00.000Z", startDate=datetime(2024, 5, 1, 10, tzinfo=UTC),
+                        parameters=[{"type": {"id": note}, "stringValue": "2024-05-02T10:00:00.000Z"}]))
+    inv = f"ds.investigation.id = {world.investigation}"
+    rows = root.search(f"SELECT ds.name, ds.startDate FROM Dataset ds WHERE {inv}")
+    assert rows == [["2024-05-01T10:00:00.000Z", datetime(2024, 5, 1, 10, tzinfo=UTC)]]
+    latest = root.search(f"SELECT MAX(ds.startDate) FROM Dataset ds WHERE {inv}")
+    assert latest == [datetime(2024, 5, 1, 10, tzinfo=UTC)]
+    assert root.search(f"SELECT p.stringValue FROM DatasetParameter p WHERE p.type.id = {note}") == [
+        "2024-05-02T10:00:00.000Z"]

@@ -210,7 +210,8 @@ class RemoteCatalogue:
         )
         if not isinstance(answer, list):
             raise InternalError(f"ICAT search answered {type(answer).__name__}, expected a JSON array")
-        return jsonfmt.decode_results(answer)
+        columns = date_columns(query) if jsonfmt.has_date_like_values(answer) else None
+        return jsonfmt.decode_results(answer, columns)
 
     def get(self, query: str, id: int) -> EntityObj:
         """One object by id; ``query`` names the entity and optional INCLUDEs."""
@@ -332,6 +333,27 @@ class RemoteCatalogue:
         except (InsufficientPrivilegesError, NoSuchObjectFoundError):
             return False
         return bool(count and count[0])
+
+
+def date_columns(query: str) -> list[bool] | None:
+    """For a query selecting fields: which selected columns are ICAT dates; ``None`` when it cannot tell.
+
+    ``SELECT ds.name, ds.startDate`` gives ``[False, True]``; ``MIN``/``MAX`` of a date field is a date.
+    The query parser is imported only here, when an answer holds date-like strings.
+    """
+    from mxicat.query import ast
+    from mxicat.query.parser import parse_jpql
+
+    try:
+        parsed = parse_jpql(query)
+    except MxicatError:
+        return None
+    columns = []
+    for item in parsed.select.items:
+        if isinstance(item, ast.Aggregate) and item.name.upper() in ("MIN", "MAX"):
+            item = item.arg
+        columns.append(isinstance(item, ast.Path) and len(item.parts) > 1 and item.parts[-1] in jsonfmt.DATE_FIELDS)
+    return columns
 
 
 def _single(obj: Mapping[str, Any], index: int) -> tuple[str, Mapping[str, Any]]:

@@ -122,12 +122,21 @@ def test_search_decodes_dates_in_every_server_zone(session: RemoteCatalogue, moc
 
 
 def test_selected_values_and_rows(session: RemoteCatalogue, mocked: responses.RequestsMock) -> None:
-    mocked.get(EM, json=["2024-05-01T12:00:00.000+02:00", None, "plain"])
+    mocked.get(EM, json=["2024-05-01T12:00:00.000+02:00", None, "2024-05-01T12:00:00Z"])
     assert session.search("SELECT ds.startDate FROM Dataset ds") == [
         datetime(2024, 5, 1, 12, tzinfo=CEST),
         None,
-        "plain",
+        datetime(2024, 5, 1, 12, tzinfo=UTC),
     ]
+    # a selected string field stays a string even when it looks like a date; the query says which is which
+    mocked.get(EM, json=[["2024-05-01T12:00:00.000Z", "2024-05-01T12:00:00.000Z"]])
+    query = "SELECT p.stringValue, MAX(p.dateTimeValue) FROM DatasetParameter p GROUP BY p.stringValue"
+    assert session.search(query) == [
+        ["2024-05-01T12:00:00.000Z", datetime(2024, 5, 1, 12, tzinfo=UTC)]
+    ]
+    # a query the client cannot parse falls back to ICAT's exact date form
+    mocked.get(EM, json=["2024-05-01T12:00:00.000Z", "plain"])
+    assert session.search("Dataset.startDate") == [datetime(2024, 5, 1, 12, tzinfo=UTC), "plain"]
     mocked.get(EM, json=[[126, "a fred", 1.5], [185, "b", None]])
     assert session.search("SELECT f.id, f.name, f.x FROM Facility f") == [[126, "a fred", 1.5], [185, "b", None]]
 
