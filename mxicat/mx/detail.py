@@ -155,6 +155,7 @@ def summarize(mx: MxCatalogue, row: Mapping[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "id": int(ds["id"]),
         "name": ds.get("name"),
+        "doi": ds.get("doi"),
         "investigation": investigation.get("name"),
         "visit": investigation.get("visitId"),
         "investigation_id": investigation.get("id"),
