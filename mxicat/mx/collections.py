@@ -9,9 +9,10 @@ A registration is idempotent on (investigation, dataset name):
   change is appended to the dataset's ``mxicat_history`` parameter (``status == "updated"``).
 
 Merge policy: a re-registration sets the values it gives; values it does not mention are kept, datafiles
-are only added (a datafile whose size changed is updated). A dataset registered ``complete=True`` is never
-reopened. Keys the ontology does not know, and values it refuses, are stored as unverified parameters under
-their own key and reported in ``Registration.unverified`` / ``Registration.problems``.
+are only added (a datafile whose size changed is updated). ``complete=None`` (the default) means complete
+for a new dataset and "leave as is" for an existing one; a complete dataset is never reopened. Keys the
+ontology does not know, and values it refuses, are stored as unverified parameters under their own key and
+reported in ``Registration.unverified`` / ``Registration.problems``.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class DatasetSpec:
     datafiles: list[dict[str, Any]] = field(default_factory=list)
     start: datetime | None = None
     end: datetime | None = None
-    complete: bool = True
+    complete: bool | None = None  # None: True for a new dataset, unchanged for an existing one
     description: str | None = None
     warnings: list[str] = field(default_factory=list)
     #: techniques were given (or follow from the values), not the MX default: re-registrations add them
@@ -287,7 +288,7 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
         sample_id, sample_created = _sample_id(mx, spec.investigation_id, spec.sample)
     new: dict[str, Any] = {
         "name": spec.name,
-        "complete": spec.complete,
+        "complete": True if spec.complete is None else spec.complete,
         "investigation": {"id": spec.investigation_id},
         "type": {"id": mx.registry.dataset_type(spec.dataset_type)},
         "parameters": [{"type": {"id": tid}, **fields} for tid, fields in params.values()],
@@ -373,7 +374,7 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
             sample_id, _ = _sample_id(mx, spec.investigation_id, spec.sample)
             changes["dataset.sample"] = (old_sample, spec.sample)
             dataset_fields["sample"] = {"id": sample_id}
-    if current.get("complete") and not spec.complete:
+    if current.get("complete") and spec.complete is False:
         warnings.append(f"dataset {spec.name!r} is complete; it is not reopened")
     elif spec.complete and not current.get("complete"):
         changes["dataset.complete"] = (False, True)
@@ -451,7 +452,7 @@ def build_collection_spec(
     start: datetime | None = None,
     end: datetime | None = None,
     technique: str | None = None,
-    complete: bool = True,
+    complete: bool | None = None,
     dataset_type: str | None = None,
     description: str | None = None,
     units: Mapping[str, str] | None = None,

@@ -204,7 +204,7 @@ class MxCatalogue:
         start: datetime | None = None,
         end: datetime | None = None,
         technique: str | None = None,
-        complete: bool = True,
+        complete: bool | None = None,
         description: str | None = None,
         units: Mapping[str, str] | None = None,
     ) -> Registration:

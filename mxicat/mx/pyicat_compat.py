@@ -89,7 +89,7 @@ def _require(**args: Any) -> None:
             raise BadParameterError(f"{name} is required")
 
 
-def _complete(values: dict[str, Any], default: bool) -> bool:
+def _complete(values: dict[str, Any], default: bool | None) -> bool | None:
     """pyicat-plus 3.x sends ``complete`` as a parameter: it is the Dataset's flag, not a parameter."""
     flag = values.pop("complete", None)
     if flag is None:
@@ -103,7 +103,7 @@ def _complete(values: dict[str, Any], default: bool) -> bool:
 
 
 def store_dataset(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
-                  metadata: Mapping[str, Any], *, complete: bool = True) -> Registration:
+                  metadata: Mapping[str, Any], *, complete: bool | None = None) -> Registration:
     """Register a raw dataset as pyicat-plus ``IcatClient.store_dataset`` would have it ingested."""
     _require(beamline=beamline, proposal=proposal, dataset=dataset, path=path)
     values = _prepare(metadata)

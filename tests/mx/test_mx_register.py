@@ -85,6 +85,8 @@ def test_complete_dataset_is_not_reopened_but_open_one_completes(mx: MxCatalogue
     later = mx.register_collection("mx2532", "char_1", {"Sample_name": "s", "MX_numberOfImages": 4},
                                    datafiles=["/d/char_1_2.cbf"], complete=False)
     assert later.status == "updated" and mx.dataset(reg.id)["complete"] is False
+    one_key = mx.register_collection("mx2532", "char_1", {"MX_numberOfImages": 8})  # complete not given
+    assert one_key.status == "updated" and mx.dataset(reg.id)["complete"] is False
     done = mx.register_collection("mx2532", "char_1", {"Sample_name": "s"}, complete=True)
     assert done.changes["dataset.complete"] == (False, True)
     reopen = mx.register_collection("mx2532", "char_1", {"Sample_name": "s"}, complete=False)
