@@ -14,7 +14,8 @@ from mxicat.cli.context import CliContext, pass_cli
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="seconds to wait for the sites; slower ones are reported as timeout")
 @click.option("--limit", type=int, default=100, show_default=True, help="results kept after merging")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+              help="json: one object with the merged results and each site's status; table: two tables.")
 @pass_cli
 def federate_command(cli: CliContext, filter_text: str, sites: tuple[str, ...], timeout: float, limit: int,
                      fmt: str) -> None:

@@ -166,7 +166,8 @@ def _table(results: list[Any]) -> tuple[list[str], list[list[Any]]]:
 @icat_group.command("search")
 @click.argument("query")
 @click.option("--as", "as_user", metavar="USER", help="Run as this user (embedded catalogue owner only).")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True,
+              help="json: what ICAT's REST search answers; table: one row per result.")
 @pass_cli
 def search_cmd(cli: CliContext, query: str, as_user: str | None, fmt: str) -> None:
     """Run an ICAT query (JPQL or concise) and print what ICAT's REST search returns.

@@ -29,7 +29,8 @@ from mxicat.cli.output import echo_json, echo_table
               help="Stop once the queue stayed empty this long (batch runs; default: run until SIGTERM).")
 @click.option("--check", is_flag=True, help="Report broker connectivity, consumers and queue depth; exit 1 "
               "when the broker is unreachable or nobody consumes the queue.")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+              help="Format of the summary (with --check: of the broker report).")
 @pass_cli
 def ingest(cli: CliContext, broker: str | None, queue_name: str | None, vhost: str | None,
            dead_letter_queue: str | None, unscheduled: str, window_hours: float, prefetch: int,
@@ -93,7 +94,8 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+              help="json: one array of objects; table: one row per registration.")
 @pass_cli
 def outbox_list(cli: CliContext, fmt: str) -> None:
     """List queued and parked registrations.

@@ -188,7 +188,8 @@ def group(cli: CliContext, name: str, datasets: tuple[str, ...], kind: str,
 
 @click.command("search")
 @click.argument("filter_text", metavar="FILTER", required=False)
-@click.option("--limit", "-n", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Datasets per page (the next page: --cursor).")
 @click.option("--order", default="id", show_default=True,
               help="id, name, start_time or end_time; prefix - for descending.")
 @click.option("--cursor", help="Continue after the page that printed this cursor.")

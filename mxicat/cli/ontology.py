@@ -67,7 +67,8 @@ def list_cmd(ctx: click.Context, technique: str | None, record: str | None, fmt:
 
 @ontology_group.command("show")
 @click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for reading, json (the export record plus details) for scripts.")
 @click.pass_context
 def show_cmd(ctx: click.Context, name: str, fmt: str) -> None:
     """Show one term; NAME may be the canonical name, an ICAT name or an alias.
@@ -102,7 +103,8 @@ def show_cmd(ctx: click.Context, name: str, fmt: str) -> None:
 
 @ontology_group.command("resolve")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one tab-separated line per NAME; json: one array.")
 @click.pass_context
 def resolve_cmd(ctx: click.Context, names: tuple[str, ...], fmt: str) -> None:
     """Say which term (and shell) each NAME means; exit 1 if any is unknown.
@@ -163,7 +165,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--record", type=click.Choice(["raw", "processed"]), help="Refuse terms of the other record.")
 @click.option("--technique", metavar="TECHNIQUE", help="Refuse terms not used by TECHNIQUE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: problems, unmapped keys, then a summary line; json: one object.")
 @click.pass_context
 def validate_cmd(ctx: click.Context, file: Path, record: str | None, technique: str | None,
                  fmt: str) -> None:

@@ -45,6 +45,12 @@ def test_every_command_has_short_help_and_an_example(name: str) -> None:
     assert any(" ".join(words) in line for line in examples), f"{name}: no example runs {' '.join(words)!r}"
 
 
+def test_every_option_has_help() -> None:
+    missing = [f"{name} {param.opts[0]}" for name, command in COMMANDS for param in command.params
+               if isinstance(param, click.Option) and not param.hidden and not param.help]
+    assert not missing, f"options without help text: {missing}"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_help_shows_every_example_line_verbatim(name: str) -> None:
     args = [*name.split(" ")[1:], "--help"]
