@@ -278,9 +278,9 @@ class _Compiler:
 
 
 def compile_filter(mx: MxCatalogue, text: str | None) -> str:
-    """The JPQL WHERE condition (on alias ``ds``) of a filter; ``"1 = 1"`` for no filter."""
+    """The JPQL WHERE condition (on alias ``ds``) of a filter; ``""`` for no filter."""
     if text is None or not text.strip():
-        return "1 = 1"
+        return ""
     return _Compiler(mx, text).compile(parse_filter(text))
 
 
@@ -384,7 +384,7 @@ def search_datasets(mx: MxCatalogue, text: str | None, *, order: str = "id", lim
 
     def query(phase: str, size: int) -> tuple[list[Any], int]:
         by_id = name == "id" or phase == "nulls"
-        conditions = [where]
+        conditions = [where] if where else []
         if nullable:
             conditions.append(f"{path} IS NOT NULL" if phase == "values" else f"{path} IS NULL")
         keyset = _keyset(path, descending, state, by_id=by_id)
@@ -392,9 +392,9 @@ def search_datasets(mx: MxCatalogue, text: str | None, *, order: str = "id", lim
             conditions.append(keyset)
         order_by = (f"ORDER BY ds.id {direction}" if by_id
                     else f"ORDER BY {path} {direction}, ds.id {direction}")
+        clause = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         return search_adaptive(mx, lambda n: (
-            f"SELECT ds FROM Dataset ds WHERE {' AND '.join(conditions)} "
-            f"{order_by} LIMIT 0, {n} {INCLUDE}"), size)
+            f"SELECT ds FROM Dataset ds {clause}{order_by} LIMIT 0, {n} {INCLUDE}"), size)
 
     batch = PAGE_QUERY_SIZE
     while True:
@@ -426,5 +426,6 @@ def _public(summary: dict[str, Any]) -> dict[str, Any]:
 
 def count_datasets(mx: MxCatalogue, text: str | None) -> int:
     """Number of visible datasets matching a filter."""
-    rows = mx.session.search(f"SELECT COUNT(ds) FROM Dataset ds WHERE {compile_filter(mx, text)}")
+    where = compile_filter(mx, text)
+    rows = mx.session.search("SELECT COUNT(ds) FROM Dataset ds" + (f" WHERE {where}" if where else ""))
     return int(rows[0]) if rows else 0
