@@ -61,10 +61,35 @@ def render() -> str:
     for name, cmd in commands:
         depth = name.count(" ")
         lines.append(f"{'  ' * max(depth - 1, 0)}- [`{name}`](#{_anchor(name)}): {cmd.get_short_help_str(200)}")
-    lines.append("")
+    lines += ["- [Exit codes](#exit-codes)", ""]
     for name, _cmd in commands:
         lines += [f"## {name}", "", "```text", command_help(name.split(" ")), "```", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + exit_codes())
+
+
+def exit_codes() -> list[str]:
+    """The exit-code table, from the error classes of :mod:`mxicat.errors` and :mod:`mxicat.cli.failures`."""
+    import mxicat.errors
+    from mxicat.cli import failures
+
+    meanings: dict[int, list[str]] = {
+        0: ["success"],
+        failures.EXIT_UNEXPECTED: ["an unexpected error (a bug; `--debug` shows the traceback), or a command's "
+                                   "own 'not OK' answer as its help says (e.g. `ontology resolve` of an unknown name)"],
+        2: ["a usage error (unknown option, missing argument, bad choice)"],
+        failures.EX_IOERR: ["a file could not be read or written (`OSError`)"],
+        failures.EXIT_BROKEN_PIPE: ["the reader of stdout went away (`mxicat ... | head`); nothing is printed"],
+    }
+    root = mxicat.errors.MxicatError
+    classes = [c for c in vars(mxicat.errors).values() if isinstance(c, type) and issubclass(c, root) and c is not root]
+    for cls in sorted(classes, key=lambda c: (c.exit_code, c.__name__)):
+        summary = (cls.__doc__ or "").strip().split("\n")[0].replace("``", "`").rstrip(".")
+        meanings.setdefault(cls.exit_code, []).append(f"`{cls.__name__}` ({cls.code}): {summary}")
+    lines = ["## Exit codes", "",
+             "Every failure prints `mxicat: error: ...` as its last line on stderr (an error class adds its ICAT "
+             "code: `mxicat: error: NO_SUCH_OBJECT_FOUND: ...`).", "", "| Exit code | Meaning |", "|---|---|"]
+    lines += [f"| {code} | {'; '.join(meanings[code]).replace('|', chr(92) + '|')} |" for code in sorted(meanings)]
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> None:

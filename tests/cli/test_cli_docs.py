@@ -84,6 +84,19 @@ def test_reference_page_documents_every_command_with_its_help() -> None:
         assert command_help(name.split(" ")) in text, name
 
 
+def test_reference_lists_every_exit_code() -> None:
+    import mxicat.errors
+    from mxicat.cli import failures
+
+    table = render().partition("\n## Exit codes\n")[2]
+    root = mxicat.errors.MxicatError
+    for cls in vars(mxicat.errors).values():
+        if isinstance(cls, type) and issubclass(cls, root) and cls is not root:
+            assert f"| {cls.exit_code} | " in table and f"`{cls.__name__}`" in table, cls
+    for code in (0, 2, failures.EX_IOERR, failures.EXIT_BROKEN_PIPE, failures.EXIT_UNEXPECTED):
+        assert f"\n| {code} | " in table
+
+
 def test_reference_help_equals_what_help_prints() -> None:
     result = CliRunner().invoke(cli, ["icat", "import", "--help"], prog_name="mxicat", terminal_width=80)
     assert command_help(["mxicat", "icat", "import"]) == result.output.rstrip()
