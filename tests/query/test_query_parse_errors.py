@@ -103,6 +103,7 @@ MALFORMED = [
     ("SELECT ds FROM Dataset", 22, "alias"),
     ("SELECT ds FROM Dataset ds WHERE UPPER(ds.a, ds.b) = 'X'", 32, "UPPER"),
     ("SELECT ds FROM Dataset ds WHERE ds.x = #", 39, "'#'"),
+    ("SELECT ds FROM Dataset ds WHERE ds.id = 99999999999999999999", 40, "too large"),
     ("Dataset [name = 'x'", 19, "end of query"),
     ("Dataset <-> [name = 'x']", 12, "'['"),
     ("Dataset.name name", 13, "'name'"),
