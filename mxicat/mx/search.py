@@ -58,15 +58,15 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
     "location": ("ds.location", "str"),
     "complete": ("ds.complete", "bool"),
 }
-#: filter name -> (sub-select returning dataset ids, with {where} for the condition on ``x``, type)
+#: filter name -> (sub-select returning dataset ids, ``{cond}`` the condition on ``x{n}``, value type)
 LINKED: dict[str, tuple[str, str]] = {
-    "sample_name": ("SELECT ds{n}.id FROM Dataset ds{n} JOIN ds{n}.sample x WHERE {cond}", "str"),
-    "sample": ("SELECT ds{n}.id FROM Dataset ds{n} JOIN ds{n}.sample x WHERE {cond}", "str"),
-    "beamline": ("SELECT di{n}.dataset.id FROM DatasetInstrument di{n} JOIN di{n}.instrument x "
+    "sample_name": ("SELECT ds{n}.id FROM Dataset ds{n} JOIN ds{n}.sample x{n} WHERE {cond}", "str"),
+    "sample": ("SELECT ds{n}.id FROM Dataset ds{n} JOIN ds{n}.sample x{n} WHERE {cond}", "str"),
+    "beamline": ("SELECT di{n}.dataset.id FROM DatasetInstrument di{n} JOIN di{n}.instrument x{n} "
                  "WHERE {cond}", "lower"),
-    "instrument": ("SELECT di{n}.dataset.id FROM DatasetInstrument di{n} JOIN di{n}.instrument x "
+    "instrument": ("SELECT di{n}.dataset.id FROM DatasetInstrument di{n} JOIN di{n}.instrument x{n} "
                    "WHERE {cond}", "lower"),
-    "technique": ("SELECT dt{n}.dataset.id FROM DatasetTechnique dt{n} JOIN dt{n}.technique x "
+    "technique": ("SELECT dt{n}.dataset.id FROM DatasetTechnique dt{n} JOIN dt{n}.technique x{n} "
                   "WHERE {cond}", "str"),
 }
 ORDERS: dict[str, tuple[str, bool]] = {  # name -> (path, nullable)
@@ -156,9 +156,9 @@ class _Compiler:
             template, kind = LINKED[key]
             n = self.fresh()
             if node.op in ("isnull", "notnull"):
-                inner = f"ds.id IN ({template.format(n=n, cond='x.id IS NOT NULL')})"
+                inner = f"ds.id IN ({template.format(n=n, cond=f'x{n}.id IS NOT NULL')})"
                 return inner if node.op == "notnull" else f"(NOT {inner})"
-            cond = self.condition("x.name", kind, node)
+            cond = self.condition(f"x{n}.name", kind, node)
             return f"ds.id IN ({template.format(n=n, cond=cond)})"
         resolved = self.mx.ontology.resolve(key)
         if resolved is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -114,3 +115,25 @@ def test_tokenize_keeps_positions() -> None:
     tokens = tokenize("x >= 1e3 keV")
     assert [(t.kind, t.pos) for t in tokens] == [("name", 0), ("op", 2), ("number", 5), ("name", 9),
                                                  ("end", 12)]
+
+
+def test_issue_example_compiles_to_icat_jpql(tmp_path: Path) -> None:
+    """Golden snapshot of the generated JPQL (one, to document the shape), and C's ICAT parser accepts it."""
+    from mx_support import open_mx
+
+    from mxicat.mx.search import compile_filter
+    from mxicat.query.parser import parse_query
+
+    mx = open_mx(tmp_path / "golden.db")
+    where = compile_filter(mx, 'resolution_high < 2.0 and space_group = "P 21 21 21" and beamline = id23eh2')
+    assert where == (
+        "(ds.id IN (SELECT p1.dataset.id FROM DatasetParameter p1 JOIN p1.type pt1 WHERE pt1.name = "
+        "'MXAutoprocIntegrationScaling_overall_resolution_limit_high' AND p1.numericValue < 2.0) "
+        "AND ds.id IN (SELECT p2.dataset.id FROM DatasetParameter p2 JOIN p2.type pt2 WHERE pt2.name = "
+        "'MXAutoprocIntegration_space_group' AND p2.stringValue = 'P 21 21 21') "
+        "AND ds.id IN (SELECT di3.dataset.id FROM DatasetInstrument di3 JOIN di3.instrument x3 "
+        "WHERE LOWER(x3.name) = 'id23eh2'))")
+    for text in ('wavelength < 1 angstrom or start_time >= 2024-01-01 and not sample_name like "lyso%"',
+                 'in_group("o\'brien") and sample_name is null and has(cc_half)'):
+        parse_query(f"SELECT ds FROM Dataset ds WHERE {compile_filter(mx, text)}")
+    mx.close()
