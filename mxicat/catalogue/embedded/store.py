@@ -48,7 +48,7 @@ from mxicat.errors import (
 from .migrations import check_version, make_engine, upgrade
 from .schema import ENTITIES, TABLES
 from .values import unwrap
-from .writes import Writer
+from .writes import ParameterTypeCache, Writer
 
 if TYPE_CHECKING:
     from mxicat.settings import Settings
@@ -93,6 +93,7 @@ class EmbeddedStore:
 
             authorizer = Authorizer(self.root_user_names)
         self.authorizer = authorizer
+        self._ptype_cache = ParameterTypeCache()
         self._auth_file = auth_file
         self._authenticators = authenticators
         self._sessions: Any = None
@@ -214,7 +215,7 @@ class EmbeddedStore:
         try:
             with self.engine.connect().execution_options(mxicat_write=True) as conn:
                 with conn.begin():
-                    writer = Writer(conn, user, keep_meta=keep_meta)
+                    writer = Writer(conn, user, keep_meta=keep_meta, ptype_cache=self._ptype_cache)
                     yield writer
                     writer.finish()
         except sa.exc.OperationalError as err:
@@ -254,7 +255,7 @@ class EmbeddedStore:
         with self.engine.connect().execution_options(mxicat_write=True) as conn:
             tx = conn.begin()
             try:
-                error = Writer(conn, user, keep_meta=keep_meta).locate_failure(objs)
+                error = Writer(conn, user, keep_meta=keep_meta, ptype_cache=self._ptype_cache).locate_failure(objs)
             finally:
                 tx.rollback()
         raise error
@@ -323,7 +324,7 @@ class EmbeddedStore:
             with self.engine.connect().execution_options(mxicat_write=True) as conn:
                 tx = conn.begin()
                 try:
-                    w = Writer(conn, user)
+                    w = Writer(conn, user, ptype_cache=self._ptype_cache)
                     try:
                         w.create_many([obj])
                     except sa.exc.IntegrityError as err:

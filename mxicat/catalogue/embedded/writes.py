@@ -23,6 +23,8 @@ One :class:`Writer` lives for one write transaction (``BEGIN IMMEDIATE`` on one 
 
 from __future__ import annotations
 
+import threading
+
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -123,6 +125,45 @@ def classify_integrity_error(err: sa.exc.IntegrityError) -> MxicatError:
     return ValidationError(f"constraint violated: {text}")
 
 
+PTypeFacts = tuple[bool, str, float | None, float | None, frozenset[str]]
+_PTYPE_TABLES = frozenset({"ParameterType", "PermissibleStringValue"})
+_PTYPE_TOKEN_SQL = (
+    'SELECT (SELECT COUNT(*) || \':\' || IFNULL(MAX("MOD_TIME"), \'\') FROM "PARAMETERTYPE"), '
+    '(SELECT COUNT(*) || \':\' || IFNULL(MAX("MOD_TIME"), \'\') FROM "PERMISSIBLESTRINGVALUE")'
+)
+
+
+class ParameterTypeCache:
+    """Enforcement facts of ParameterTypes, shared by the write transactions of one store.
+
+    Every parameter written is checked against its type (``Parameter.check()``); reading the type in every
+    transaction dominated small writes such as one dataset with thirty parameters. The facts are kept across
+    transactions and re-validated once per transaction against a token -- row count and latest modTime of
+    PARAMETERTYPE and PERMISSIBLESTRINGVALUE -- so a change committed by any process empties the cache. A
+    transaction that itself writes either table reads the database directly.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token: tuple[Any, ...] | None = None
+        self._facts: dict[int, PTypeFacts | None] = {}
+
+    def validate(self, conn: Connection) -> None:
+        token = tuple(conn.exec_driver_sql(_PTYPE_TOKEN_SQL).first() or ())
+        with self._lock:
+            if token != self._token:
+                self._facts.clear()
+                self._token = token
+
+    def get(self, type_id: int) -> PTypeFacts | None | bool:
+        """The facts, or False when not cached."""
+        return self._facts.get(type_id, False)
+
+    def put(self, type_id: int, facts: PTypeFacts | None) -> None:
+        with self._lock:
+            self._facts[type_id] = facts
+
+
 class Writer:
     """All writes of one transaction on ``conn`` by ``user``."""
 
@@ -133,8 +174,12 @@ class Writer:
         *,
         keep_meta: bool = False,
         now: datetime | None = None,
+        ptype_cache: ParameterTypeCache | None = None,
     ) -> None:
         self.conn = conn
+        self._shared_ptypes = ptype_cache
+        self._shared_checked = False
+        self.touched: set[str] = set()
         self.user = user
         self.keep_meta = keep_meta
         self.now_db = DT_BIND(to_db_datetime(now or datetime.now(UTC)))
@@ -164,7 +209,17 @@ class Writer:
             )
 
     # ------------------------------------------------------------------------------ parameter types
-    def _ptype(self, type_id: int) -> tuple[bool, str, float | None, float | None, frozenset[str]] | None:
+    def _ptype(self, type_id: int) -> PTypeFacts | None:
+        shared = self._shared_ptypes
+        if shared is not None and _PTYPE_TABLES & (self.touched | set(self.created)):
+            shared = None  # this transaction changes types: read them as it sees them
+        if type_id not in self._ptypes and shared is not None:
+            if not self._shared_checked:
+                shared.validate(self.conn)
+                self._shared_checked = True
+            known = shared.get(type_id)
+            if known is not False:
+                self._ptypes[type_id] = known  # type: ignore[assignment]
         if type_id not in self._ptypes:
             pt, psv = TABLES["ParameterType"], TABLES["PermissibleStringValue"]
             row = self.conn.execute(
@@ -177,6 +232,8 @@ class Writer:
                 values = frozenset(self.conn.execute(
                     sa.select(psv.c.VALUE).where(psv.c.PARAMETERTYPE_ID == type_id)).scalars())
                 self._ptypes[type_id] = (bool(row[0]), row[1], row[2], row[3], values)
+            if shared is not None:
+                shared.put(type_id, self._ptypes[type_id])
         return self._ptypes[type_id]
 
     def check_parameter(self, name: str, row: Sequence[Any], p: _Plan) -> None:
@@ -395,6 +452,7 @@ class Writer:
         if authorizer is not None and changed:
             authorizer.before_update(self.conn, self.user, info.name, oid, changed)
         if changes:
+            self.touched.add(info.name)
             changes["MOD_ID"] = self.user
             changes["MOD_TIME"] = self.now_db
             self.conn.exec_driver_sql(
@@ -431,6 +489,8 @@ class Writer:
                     sa.select(ds.c.INVESTIGATION_ID).where(ds.c.ID.in_(chunk)).distinct()).scalars())
         self.dirty_datasets -= gone_sets
         self.dirty_investigations -= cascade.get("Investigation", set())
+        self.touched.add(bean)
+        self.touched.update(name for name, gone in cascade.items() if gone)
         table = TABLES[bean]
         for chunk in _chunks(ids):
             self.conn.execute(sa.delete(table).where(table.c.ID.in_(chunk)))
