@@ -272,17 +272,24 @@ def _fold_unknown(mx: MxCatalogue, spec: DatasetSpec, unknown: dict[str, dict[st
                          "ParameterTypes")
 
 
-def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
-    """Create or update one dataset from a spec (see the module docstring for the policy)."""
-    existing = mx.session.search(
+def _existing(mx: MxCatalogue, spec: DatasetSpec) -> dict[str, Any] | None:
+    rows = mx.session.search(
         f"SELECT ds FROM Dataset ds WHERE ds.investigation.id = {spec.investigation_id} "
         f"AND ds.name = {jpql.string(spec.name)} "
         "INCLUDE ds.parameters p, p.type, ds.datafiles, ds.sample, ds.type, "
         "ds.datasetInstruments di, di.instrument, ds.datasetTechniques dt, dt.technique"
     )
+    return entity(rows[0]) if rows else None
+
+
+def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
+    """Create or update one dataset from a spec (see the module docstring for the policy).
+
+    New datasets are the common case, so the create is tried first (one call); ICAT's uniqueness of
+    (investigation, name) answers OBJECT_ALREADY_EXISTS for a re-registration, which then reads the
+    dataset and writes only the differences.
+    """
     params = _parameter_fields(mx, spec)
-    if existing:
-        return _update(mx, spec, entity(existing[0]), params)
     sample_id, sample_created = (None, False)
     if spec.sample:
         sample_id, sample_created = _sample_id(mx, spec.investigation_id, spec.sample)
@@ -310,16 +317,10 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
     try:
         dataset_id = mx.session.create({"Dataset": new})
     except ObjectAlreadyExistsError:
-        # registered concurrently under the same name: treat as a re-registration
-        again = mx.session.search(
-            f"SELECT ds FROM Dataset ds WHERE ds.investigation.id = {spec.investigation_id} "
-            f"AND ds.name = {jpql.string(spec.name)} INCLUDE ds.parameters p, p.type, ds.datafiles, "
-            "ds.sample, ds.type, ds.datasetInstruments di, di.instrument, "
-            "ds.datasetTechniques dt, dt.technique"
-        )
-        if not again:
+        current = _existing(mx, spec)
+        if current is None:  # the conflict was something else
             raise
-        return _update(mx, spec, entity(again[0]), params)
+        return _update(mx, spec, current, params)
     except Exception:
         if sample_created and sample_id is not None:
             mx.registry.samples.pop((spec.investigation_id, str(spec.sample)), None)
