@@ -21,7 +21,8 @@ Errors are :class:`mxicat.errors.BadParameterError` naming the unexpected token 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from mxicat.errors import BadParameterError
 from mxicat.query import ast
@@ -30,6 +31,7 @@ from mxicat.query.tokens import T, Token, tokenize
 if TYPE_CHECKING:
     from mxicat.query.concise import EntityModel
 
+_N = TypeVar("_N")
 ENUM_PREFIX = "org.icatproject."
 AGGREGATES = frozenset({"COUNT", "MIN", "MAX", "AVG", "SUM"})
 FUNCTIONS = frozenset({"UPPER", "LOWER", "LENGTH", "CONCAT", "SUBSTRING", "TRIM", "LOCATE", "ABS", "SQRT",
@@ -277,7 +279,8 @@ class Parser:
             items.append(self.factor())
         return items[0] if len(items) == 1 else ast.And(tuple(items))
 
-    def factor(self) -> ast.Cond:
+    def nested(self, parse: Callable[[], _N]) -> _N:
+        """Run a recursive rule with a nesting limit (BAD_PARAMETER instead of Python's RecursionError)."""
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -285,9 +288,12 @@ class Parser:
                 pos = t.pos if t is not None else len(self.text)
                 raise BadParameterError(f"Query nested too deeply at position {pos} (more than {MAX_DEPTH} levels)",
                                         offset=pos)
-            return self._factor()
+            return parse()
         finally:
             self.depth -= 1
+
+    def factor(self) -> ast.Cond:
+        return self.nested(self._factor)
 
     def _factor(self) -> ast.Cond:
         if self.accept_kw("NOT"):
@@ -403,16 +409,7 @@ class Parser:
         return ast.Neg(operand, first.pos)
 
     def primary(self) -> ast.Expr:
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                t = self.peek()
-                pos = t.pos if t is not None else len(self.text)
-                raise BadParameterError(f"Query nested too deeply at position {pos} (more than {MAX_DEPTH} levels)",
-                                        offset=pos)
-            return self._primary()
-        finally:
-            self.depth -= 1
+        return self.nested(self._primary)
 
     def _primary(self) -> ast.Expr:
         t = self.peek()
