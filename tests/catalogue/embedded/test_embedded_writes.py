@@ -343,3 +343,22 @@ def test_concurrent_writers_and_readers(store, cat, base) -> None:
     assert cat.search("SELECT COUNT(d) FROM Dataset d") == [60]
     assert cat.search("SELECT COUNT(p) FROM DatasetParameter p") == [60]
     assert cat.search("SELECT MAX(d.id) FROM Dataset d") == [60]  # ids allocated without gaps or clashes
+
+
+def test_enforcement_follows_type_changes_across_transactions_and_stores(store, cat, base, tmp_path) -> None:
+    """Parameter checks use the current ParameterType, whoever changed it (cached facts are re-validated)."""
+    wl = base["wavelength"]
+    first = cat.create(_dataset(base, "d1", parameters=[{"type": {"id": wl}, "numericValue": 2.0}]))
+    assert first
+    other = EmbeddedStore(tmp_path / "cat.db")  # another process's view of the same file
+    try:
+        other.admin().update({"ParameterType": {"id": wl, "maximumNumericValue": 1.5}})
+    finally:
+        other.close()
+    with pytest.raises(ValidationError, match="outside the range"):
+        cat.create(_dataset(base, "d2", parameters=[{"type": {"id": wl}, "numericValue": 2.0}]))
+    cat.update({"ParameterType": {"id": wl, "enforced": False}})  # changed through this store
+    cat.create(_dataset(base, "d3", parameters=[{"type": {"id": wl}, "numericValue": 2.0}]))
+    det = base["detector"]
+    cat.create({"PermissibleStringValue": {"type": {"id": det}, "value": "JUNGFRAU"}})
+    cat.create(_dataset(base, "d4", parameters=[{"type": {"id": det}, "stringValue": "JUNGFRAU"}]))
