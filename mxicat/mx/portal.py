@@ -127,12 +127,13 @@ def facets(mx: MxCatalogue, text: str | None = None, names: Iterable[str] = FACE
 
     Returns ``{"beamline": [{"value": "id23eh2", "count": 12}, ...], ...}``, values in ascending order.
     """
-    where = compile_filter(mx, text)
+    where = compile_filter(mx, text)  # "" without a filter
     out: dict[str, list[dict[str, Any]]] = {}
     for facet in names:
         counts = []
         for value in _candidates(mx, facet):
-            n = _count(mx, f"({where}) AND {_value_condition(mx, facet, value)}")
+            condition = _value_condition(mx, facet, value)
+            n = _count(mx, f"({where}) AND {condition}" if where else condition)
             if n:
                 counts.append({"value": value, "count": n})
         out[facet] = counts
