@@ -58,6 +58,11 @@ logger = logging.getLogger(__name__)
 ACCESS_TYPES = ("CREATE", "READ", "UPDATE", "DELETE")
 _GET_RE = re.compile(r"^\s*([A-Za-z]+)(?:\s+(?!INCLUDE\b)([A-Za-z_$][\w$]*))?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
+#: rows inserted (by this process) after which the planner statistics are refreshed
+ANALYZE_EVERY = 10_000
+#: rows sampled per index by ANALYZE (PRAGMA analysis_limit)
+ANALYZE_SAMPLE = 1000
+
 
 class EmbeddedStore:
     """One embedded catalogue file shared by sessions (thread-safe: a connection per operation)."""
@@ -94,6 +99,7 @@ class EmbeddedStore:
             authorizer = Authorizer(self.root_user_names)
         self.authorizer = authorizer
         self._ptype_cache = ParameterTypeCache()
+        self._inserted_since_analyze = 0
         self._auth_file = auth_file
         self._authenticators = authenticators
         self._sessions: Any = None
@@ -110,6 +116,19 @@ class EmbeddedStore:
         return cls(path, create=create, max_entities=settings.max_entities,
                    root_user_names=settings.root_user_names, lifetime_minutes=settings.lifetime_minutes,
                    auth_file=settings.auth_file, authenticators=getattr(settings, "authenticators", None))
+
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics (sampled, so it stays fast on large files).
+
+        Without statistics SQLite may start a portal query (datasets of one investigation with parameter
+        conditions) with a full scan of DATASETPARAMETER; the store therefore re-analyzes after every
+        ``ANALYZE_EVERY`` inserted rows (a dump import or a large createMany triggers it at once).
+        """
+        with self.engine.connect().execution_options(mxicat_write=True) as conn:
+            with conn.begin():
+                conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYZE_SAMPLE}")
+                conn.exec_driver_sql("ANALYZE")
+        self._inserted_since_analyze = 0
 
     # ------------------------------------------------------------------------------------ sessions
     @property
@@ -218,6 +237,9 @@ class EmbeddedStore:
                     writer = Writer(conn, user, keep_meta=keep_meta, ptype_cache=self._ptype_cache)
                     yield writer
                     writer.finish()
+            self._inserted_since_analyze += sum(len(ids) for ids in writer.created.values())
+            if self._inserted_since_analyze >= ANALYZE_EVERY:
+                self.analyze()
         except sa.exc.OperationalError as err:
             if "locked" in str(err.orig) or "busy" in str(err.orig):
                 raise UnavailableError(f"catalogue {self.path} is locked by another writer; retry") from err

@@ -362,3 +362,13 @@ def test_enforcement_follows_type_changes_across_transactions_and_stores(store, 
     det = base["detector"]
     cat.create({"PermissibleStringValue": {"type": {"id": det}, "value": "JUNGFRAU"}})
     cat.create(_dataset(base, "d4", parameters=[{"type": {"id": det}, "stringValue": "JUNGFRAU"}]))
+
+
+def test_planner_statistics_are_refreshed_after_bulk_inserts(store, cat, base, monkeypatch) -> None:
+    import mxicat.catalogue.embedded.store as store_module
+
+    monkeypatch.setattr(store_module, "ANALYZE_EVERY", 50)
+    cat.create_many([_dataset(base, f"bulk{i}") for i in range(60)])
+    with sqlite3.connect(store.path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    assert "DATASET" in tables
