@@ -1,11 +1,16 @@
 """Benchmark: mxicat's NXmx harvester against bare h5py, nexusformat and nxmx on real files, same process.
 
-For every file, each contender reads the same metadata: the HDF5 paths mxicat reports as ``sources`` (the
-floor is bare h5py opening the file and reading exactly those paths, with no layout logic; "h5py+units" adds
-each field's ``@units`` for context, without a target), nexusformat
+For every file, each contender reads the same metadata: the HDF5 paths mxicat reports as ``sources``, nexusformat
 ``nxload`` + the same paths, and the ``nxmx`` package's typed API for the same fields plus the goniometer
-``depends_on`` chain. Runs are interleaved (one of each per round) and the per-file median is reported with
-the ratios mxicat/contender. A contender that fails on a file is listed with its error.
+``depends_on`` chain. The floor is bare h5py opening the file and reading exactly what mxicat reports, with no
+layout logic: those paths (frame counts as dataset shapes) and, for the datafile list, the link value of each
+ExternalLink, the source list of each virtual dataset and each file-name list whose targets mxicat reports,
+with an existence check of every target file (which links, VDS and lists those are is found once, untimed,
+from the reported datafiles). "h5py+units" adds each field's ``@units`` for context, without a target.
+Runs are interleaved (one of each per round, the order rotated every round so no contender always runs
+first, after the others have filled the CPU caches), the garbage collector is run before each timed call
+(nobody pays for another's garbage), and the per-file median is reported with the ratios mxicat/contender.
+A contender that fails on a file is listed with its error.
 
 Usage:
     .venv/bin/python bench/harvest.py [FOLDER_OR_FILES...] [--repeat 30] [--clock wall|cpu]
@@ -17,11 +22,14 @@ the corresponding columns say "not installed" and the rest still runs.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +41,18 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDER = REPO.parent / "shared" / "testdata" / "nxmx"
 TARGETS = {"h5py": 1.5, "nxmx": 1.0, "nexusformat": 0.35}
 
-Reader = Callable[[Path, list[str]], Any]
+
+@dataclass
+class Plan:
+    """What the floor reads: mxicat's reported value paths and where its reported datafiles come from."""
+
+    paths: list[str]
+    links: list[tuple[str, str]] = field(default_factory=list)  #: (group path, link name) of ExternalLinks
+    virtual: list[str] = field(default_factory=list)  #: virtual datasets whose sources are datafiles
+    lists: list[str] = field(default_factory=list)  #: string datasets listing datafiles
+
+
+Reader = Callable[[Path, Plan], Any]
 
 
 def optional(name: str) -> Any | None:
@@ -45,29 +64,81 @@ def optional(name: str) -> Any | None:
         return None
 
 
-def read_mxicat(path: Path, _paths: list[str]) -> Any:
+def make_plan(path: Path, paths: list[str], datafiles: set[str]) -> Plan:
+    """Untimed: the ExternalLinks, virtual datasets and file-name lists of ``path`` whose targets are among
+    mxicat's reported ``datafiles`` (found by a full walk, so the floor needs no layout logic)."""
+    plan = Plan(paths)
+    directory = os.path.dirname(os.path.abspath(path))
+
+    def resolved(name: str) -> str:
+        return os.path.normpath(os.path.join(directory, name))
+
+    def visit(name: str, link: Any) -> None:
+        parent, _, leaf = ("/" + name).rpartition("/")
+        if isinstance(link, h5py.ExternalLink):
+            if resolved(link.filename) in datafiles:
+                plan.links.append((parent or "/", leaf))
+            return
+        if isinstance(link, h5py.SoftLink):
+            return
+        obj = f.get("/" + name)
+        if not isinstance(obj, h5py.Dataset):
+            return
+        if obj.is_virtual:
+            if any(resolved(s.file_name) in datafiles for s in obj.virtual_sources()):
+                plan.virtual.append(obj.name)
+        elif obj.dtype.kind in "SOU" and 0 < obj.size <= 100_000:
+            values = obj[()]
+            names = values.reshape(-1) if hasattr(values, "reshape") else [values]
+            if any(isinstance(v, bytes | str) and resolved(v.decode() if isinstance(v, bytes) else v) in datafiles
+                   for v in names):
+                plan.lists.append(obj.name)
+
+    with h5py.File(path, "r") as f:
+        f.visititems_links(visit)
+    return plan
+
+
+def read_mxicat(path: Path, _plan: Plan) -> Any:
     return harvest_nexus(path)
 
 
-def read_h5py(path: Path, paths: list[str]) -> Any:
-    """The floor: open, read each known path (dataset value or attribute), close. No layout logic."""
-    values = []
+def _read_datafiles(f: h5py.File, path: Path, plan: Plan, values: list[Any]) -> None:
+    """The floor's datafile part: each link value, VDS source list and file list, each target stat'ed."""
+    directory = os.path.dirname(os.path.abspath(path))
+    for group_path, name in plan.links:
+        group = f[group_path]  # held: the link proxy does not keep the group open
+        filename, target = group.id.links.get_val(name.encode())
+        values.append((target, os.path.exists(os.path.join(directory, filename.decode()))))
+    for dataset in plan.virtual:
+        values += [os.path.exists(os.path.join(directory, s.file_name)) for s in f[dataset].virtual_sources()]
+    for dataset in plan.lists:
+        names = f[dataset][()]
+        values += [os.path.exists(os.path.join(directory, n.decode() if isinstance(n, bytes) else n))
+                   for n in names.reshape(-1)]
+
+
+def read_h5py(path: Path, plan: Plan) -> Any:
+    """The floor: open, read each known path (dataset value or attribute) and the datafile sources, close.
+    No layout logic."""
+    values: list[Any] = []
     with h5py.File(path, "r") as f:
-        for p in paths:
+        for p in plan.paths:
             obj_path, _, attribute = p.partition("@")
             obj = f[obj_path]
             if attribute:
                 values.append(obj.attrs[attribute])
             else:  # frame counts come from shapes: never read pixel data
                 values.append(obj.shape if obj.ndim >= 3 else obj[()])
+        _read_datafiles(f, path, plan, values)
     return values
 
 
-def read_h5py_units(path: Path, paths: list[str]) -> Any:
+def read_h5py_units(path: Path, plan: Plan) -> Any:
     """For context, not a target: the floor plus each field's ``@units`` (what any converter must read)."""
-    values = []
+    values: list[Any] = []
     with h5py.File(path, "r") as f:
-        for p in paths:
+        for p in plan.paths:
             obj_path, _, attribute = p.partition("@")
             obj = f[obj_path]
             if attribute:
@@ -75,15 +146,16 @@ def read_h5py_units(path: Path, paths: list[str]) -> Any:
             else:
                 values.append(obj.shape if obj.ndim >= 3 else obj[()])
                 values.append(obj.attrs.get("units"))
+        _read_datafiles(f, path, plan, values)
     return values
 
 
 def make_nexusformat(module: Any) -> Reader:
-    def read(path: Path, paths: list[str]) -> Any:
+    def read(path: Path, plan: Plan) -> Any:
         root = module.nxload(str(path), "r")
         try:
             values = []
-            for p in paths:
+            for p in plan.paths:
                 obj_path, _, attribute = p.partition("@")
                 node = root[obj_path]
                 if attribute:
@@ -107,7 +179,7 @@ def make_nxmx(module: Any) -> Reader:
         except (KeyError, IndexError):
             return None
 
-    def read(path: Path, _paths: list[str]) -> Any:
+    def read(path: Path, _plan: Plan) -> Any:
         """The same fields through nxmx's typed API (what dxtbx does), incl. the depends_on chain."""
         with h5py.File(path, "r") as f:
             out: list[Any] = []
@@ -169,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     nxmx = optional("nxmx")
     readers["nexusformat"] = make_nexusformat(nexusformat) if nexusformat else None
     readers["nxmx"] = make_nxmx(nxmx) if nxmx else None
-    read_mxicat(files[0], [])  # first-use costs (ontology, unit registry) out of the timings
+    read_mxicat(files[0], Plan([]))  # first-use costs (ontology, unit registry) out of the timings
 
     medians: dict[str, dict[str, float]] = {name: {} for name in readers}
     failures: dict[str, dict[str, str]] = {name: {} for name in readers}
@@ -177,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = harvest_nexus(path)
             paths = sorted({p for s in result.sweeps for p in s.sources.values()})
+            datafiles = {d["path"] for s in result.sweeps for d in s.datafiles if d["kind"] != "master"}
+            plan = make_plan(path, paths, datafiles)
+            print(f"{path.name}: floor reads {len(plan.paths)} paths, {len(plan.links)} links, "
+                  f"{len(plan.virtual)} virtual datasets, {len(plan.lists)} file lists "
+                  f"({len(datafiles)} datafiles reported)")
         except Exception as err:  # noqa: BLE001 - reported, the bench goes on
             failures["mxicat"][path.name] = f"{type(err).__name__}: {err}"
             continue
@@ -185,15 +262,17 @@ def main(argv: list[str] | None = None) -> int:
             if reader is None:
                 continue
             try:
-                reader(path, paths)
+                reader(path, plan)
             except Exception as err:  # noqa: BLE001
                 failures[name][path.name] = f"{type(err).__name__}: {str(err)[:90]}"
         active = {n: r for n, r in readers.items() if r is not None and path.name not in failures[n]}
         clock = time.perf_counter if args.clock == "wall" else time.process_time
-        for _ in range(args.repeat):
-            for name, reader in active.items():
+        order = list(active.items())
+        for round_ in range(args.repeat):
+            for name, reader in order[round_ % len(order):] + order[:round_ % len(order)]:
+                gc.collect()  # nobody pays for another contender's garbage
                 start = clock()
-                reader(path, paths)
+                reader(path, plan)
                 times[name].append(clock() - start)
         for name in active:
             medians[name][path.name] = statistics.median(times[name]) * 1000

@@ -30,7 +30,7 @@ def _is_data_link(walker: Walker, link_path: str) -> bool:
     parent, _, leaf = link_path.rpartition("/")
     if not leaf.startswith("data"):
         return False
-    holder = walker.get(parent or "/")
+    holder = walker.get(parent or "/", "group")
     return holder is not None and nx_class(holder) in DATA_CLASSES
 
 
@@ -55,8 +55,9 @@ def _link_groups(walker: Walker, entry: NXentry) -> list[h5py.Group]:
             groups.append(detector.group)
             classes = {cls for _, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"}
             groups += walker.groups_of_class(detector.group, *(c for c in classes if c is not None))
-            groups += [g for g in (walker.child(detector.group, n) for n, cls in walker.subgroups(detector.group)
-                                   if cls is None) if isinstance(g, h5py.Group)]
+            classless = (walker.child(detector.group, n, "group") for n, c in walker.subgroups(detector.group)
+                         if c is None)
+            groups += [g for g in classless if isinstance(g, h5py.Group)]
     return groups
 
 

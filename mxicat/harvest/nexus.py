@@ -65,13 +65,13 @@ class NXobject:
 
     def dataset(self, name: str) -> h5py.Dataset | None:
         """Child dataset ``name``; ``None`` when absent or a dangling link (recorded by the walker)."""
-        obj = self.walker.child(self.group, name)
+        obj = self.walker.child(self.group, name, "dataset")
         return obj if isinstance(obj, h5py.Dataset) else None
 
     def field(self, name: str, *, text: bool = False) -> Field | None:
         """Child dataset ``name`` read as a :class:`Field` (never pixel-sized data); ``text=True`` for
         string fields, whose unit attributes are not read."""
-        oid = self.walker.open_id(self.group, name)
+        oid = self.walker.open_id(self.group, name, "dataset")
         if not isinstance(oid, h5py.h5d.DatasetID):
             return None
         value = read_id(oid)
@@ -138,8 +138,8 @@ class NXtransformation:
         return NXtransformation(self.walker, target) if target is not None else None
 
     def _companion(self, suffix: str) -> Field | None:
-        parent = self.walker.get(self.path.rsplit("/", 1)[0] or "/")
-        obj = self.walker.child(parent, self.name + suffix) if isinstance(parent, h5py.Group) else None
+        parent = self.walker.get(self.path.rsplit("/", 1)[0] or "/", "group")
+        obj = self.walker.child(parent, self.name + suffix, "dataset") if isinstance(parent, h5py.Group) else None
         if not isinstance(obj, h5py.Dataset):
             return None
         value = read_value(obj)
@@ -296,7 +296,7 @@ class NXdetector(NXobject):
     @cached_property
     def detector_specific(self) -> NXobject | None:
         """Dectris ``detectorSpecific`` (an NXcollection or a plain group): calibration, nimages, ntrigger."""
-        obj = self.walker.child(self.group, "detectorSpecific")
+        obj = self.walker.child(self.group, "detectorSpecific", "group")
         return NXobject(self.walker, obj) if isinstance(obj, h5py.Group) else None
 
     @cached_property
