@@ -12,6 +12,7 @@ import importlib
 import inspect
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ import click
 
 from mxicat import __version__
 from mxicat.cli.context import CliContext
-from mxicat.cli.failures import fail, is_passthrough
+from mxicat.cli.failures import fail, is_passthrough, show_warning
 
 #: modules under ``mxicat.cli`` whose ``COMMANDS`` list is added to the group, in this order
 COMMAND_MODULES: list[str] = [
@@ -48,14 +49,18 @@ class MxicatGroup(click.Group):
             fail(err, debug=debug)
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's final flush
-            return result
-        except Exception as err:
-            if is_passthrough(err):
-                raise
-            fail(err, debug=bool(ctx.params.get("debug")))
+        debug = bool(ctx.params.get("debug"))
+        with warnings.catch_warnings():
+            if not debug:  # one line per warning; --debug keeps Python's format (file, line, category)
+                warnings.showwarning = show_warning
+            try:
+                result = super().invoke(ctx)
+                sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's final flush
+                return result
+            except Exception as err:
+                if is_passthrough(err):
+                    raise
+                fail(err, debug=debug)
 
 
 @click.group(cls=MxicatGroup, context_settings={"help_option_names": ["-h", "--help"]})

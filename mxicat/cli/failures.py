@@ -13,6 +13,9 @@ other click error              ``mxicat: error: message``, its ``exit_code`` (1)
 stdout closed by the reader    nothing, 141 (128 + SIGPIPE, what a shell reports for ``yes | head``)
 anything else (a bug)          ``mxicat: error: unexpected Type: message (run with --debug ...)``, 1
 =============================  =========================================================================
+
+Warnings (``warnings.warn`` in the library) are one line ``mxicat: warning: message`` each; with ``--debug``
+Python's own format (file, line, category) is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import errno
 import os
 import sys
 import traceback
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -86,6 +89,15 @@ def describe(err: BaseException, *, debug: bool = False) -> tuple[str, int]:
         return _os_message(err), EX_IOERR
     text = f"unexpected {type(err).__name__}: {err}".rstrip(": ")
     return (text if debug else f"{text} ({DEBUG_HINT})"), EXIT_UNEXPECTED
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    """``warnings.showwarning`` for the CLI: one ``mxicat: warning:`` line on stderr."""
+    try:
+        click.echo(f"mxicat: warning: {message}", err=True)
+    except OSError:
+        pass
 
 
 def fail(err: Exception, *, debug: bool) -> NoReturn:

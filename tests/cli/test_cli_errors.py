@@ -186,6 +186,30 @@ def test_stdout_closed_asks_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.undo()
 
 
+def test_warnings_are_one_line_each() -> None:
+    import warnings
+
+    @click.command("k-warn")
+    def k_warn() -> None:
+        """Warn twice."""
+        warnings.warn("investigation mx1/1 did not exist: created it", mxicat.errors.MxicatWarning, stacklevel=1)
+        warnings.warn("r_merge=5 kept as a fraction", mxicat.errors.UnitConversionWarning, stacklevel=1)
+
+    cli.add_command(k_warn)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            result = run("k-warn")
+        with pytest.warns(mxicat.errors.MxicatWarning):  # --debug: Python's own warning machinery
+            debug = run("--debug", "k-warn")
+    finally:
+        cli.commands.pop("k-warn", None)
+    assert result.exit_code == 0
+    assert result.stderr == ("mxicat: warning: investigation mx1/1 did not exist: created it\n"
+                             "mxicat: warning: r_merge=5 kept as a fraction\n")
+    assert debug.exit_code == 0 and "mxicat: warning:" not in debug.stderr
+
+
 def test_ctrl_c_is_click_s_abort(failing: Callable[[BaseException], None]) -> None:
     failing(KeyboardInterrupt())
     result = run("k-fail")
