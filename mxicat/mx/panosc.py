@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from mxicat.errors import BadParameterError, NoSuchObjectFoundError
@@ -37,6 +38,9 @@ from mxicat.mx.portal import entity_pid, facility_name, parse_local_pid
 
 if TYPE_CHECKING:
     from mxicat.mx.facade import MxCatalogue
+
+
+MAX_SCORED = 5000  # candidates read and scored for a ``query`` (relevance) search
 
 
 def _pid_special(kind: str, pid_path: str) -> Callable[[str, str, Any], str]:
@@ -234,7 +238,9 @@ class PanoscQuery:
         kind = KINDS[kind_name]
         head = f"SELECT {kind.alias} FROM {kind.bean} {kind.alias} WHERE {self.conditions(kind_name, flt)}"
         if flt.query:
-            rows = list(self.mx.session.search_chunked(f"{head} ORDER BY {kind.order} {kind.include}".strip()))
+            # relevance needs every candidate scored; at most MAX_SCORED of them (oldest first) are read
+            query = f"{head} ORDER BY {kind.order} {kind.include}".strip()
+            rows = list(islice(self.mx.session.search_chunked(query, chunk=500), MAX_SCORED))
             items = [self.render(kind_name, r, flt.include) for r in rows]
             scored = sorted(((score(i, flt.query, kind.text), n, i) for n, i in enumerate(items)),
                             key=lambda x: (-x[0], x[1]))
