@@ -21,7 +21,7 @@ from mxicat.cli.context import CliContext, pass_cli
 def serve(cli: CliContext, host: str | None, port: int | None, log_level: str) -> None:
     """Serve the catalogue over HTTP until interrupted.
 
-    The embedded catalogue (``--catalogue sqlite:///path`` or MXICAT_CATALOGUE) is exposed through ICAT's
+    The embedded catalogue (--catalogue sqlite:///path or MXICAT_CATALOGUE) is exposed through ICAT's
     REST API at /icat/..., with its own sessions and authorization, so ICAT REST clients (and mxicat's
     icat+http:// backend) can use it.
 
