@@ -163,6 +163,7 @@ class FieldSpec:
     path: str | None
     kind: str = "str"
     special: Callable[[str, str, Any], str] | None = None  # (alias, op, value) -> condition
+    constant: Any = None  # the value of a field without a path (isPublic: True for what a session reads)
 
 
 def literal(kind: str, value: Any) -> str:
@@ -251,7 +252,7 @@ def compile_where(where: Mapping[str, Any], fields: Mapping[str, FieldSpec], ali
                 if spec.special is not None:
                     parts.append(spec.special(alias, op, operand))
                 elif spec.path is None:
-                    parts.append("1 = 1" if condition_matches(None, op, operand) else "1 = 0")
+                    parts.append("1 = 1" if condition_matches(spec.constant, op, operand) else "1 = 0")
                 else:
                     parts.append(condition(spec.path.format(a=alias), spec.kind, op, operand))
         else:

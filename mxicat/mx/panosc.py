@@ -88,7 +88,7 @@ KINDS: dict[str, Kind] = {
         "Dataset", "ds",
         {"pid": FieldSpec(None, special=_pid_special("dataset", "{a}.doi")),
          "title": FieldSpec("{a}.name"), "creationDate": FieldSpec("{a}.startDate", "datetime"),
-         "size": FieldSpec("{a}.fileSize", "number"), "isPublic": FieldSpec(None, "bool")},
+         "size": FieldSpec("{a}.fileSize", "number"), "isPublic": FieldSpec(None, "bool", constant=True)},
         ("title",),
         {"parameters": Relation("Parameter", "SELECT {t}.dataset.id FROM DatasetParameter {t} WHERE {cond}"),
          "documents": Relation("Document", "SELECT d{t}.id FROM Dataset d{t} JOIN d{t}.investigation {t} "
@@ -107,9 +107,8 @@ KINDS: dict[str, Kind] = {
         {"pid": FieldSpec(None, special=_pid_special("investigation", "{a}.doi")),
          "title": FieldSpec("{a}.title"), "summary": FieldSpec("{a}.summary"), "doi": FieldSpec("{a}.doi"),
          "startDate": FieldSpec("{a}.startDate", "datetime"), "endDate": FieldSpec("{a}.endDate", "datetime"),
-         "releaseDate": FieldSpec("{a}.releaseDate", "datetime"), "isPublic": FieldSpec(None, "bool"),
-         "type": FieldSpec(None, special=lambda a, op, v: "1 = 1" if _const_ok("proposal", op, v)
-                           else "1 = 0")},
+         "releaseDate": FieldSpec("{a}.releaseDate", "datetime"), "isPublic": FieldSpec(None, "bool", constant=True),
+         "type": FieldSpec(None, constant="proposal")},
         ("title", "summary"),
         {"datasets": Relation("Dataset", "SELECT {t}.investigation.id FROM Dataset {t} WHERE {cond}",
                               "{c}.investigation.id = {id}"),
@@ -149,12 +148,6 @@ KINDS: dict[str, Kind] = {
                                    "size": FieldSpec("{a}.fileSize", "number")}, ("name",), {}, "", "df.id"),
     "Member": Kind("InvestigationUser", "iu", {"role": FieldSpec("{a}.role")}, (), {}, "", "iu.id"),
 }
-
-
-def _const_ok(constant: Any, op: str, value: Any) -> bool:
-    from mxicat.mx.loopback import condition_matches
-
-    return condition_matches(constant, op, value)
 
 
 class PanoscQuery:

@@ -100,3 +100,11 @@ def test_private_and_bad_filters(panosc: str) -> None:
         answer = requests.get(f"{panosc}/Datasets", params={"filter": bad}, timeout=10)
         assert answer.status_code == 400, (bad, answer.text)
         assert answer.json()["code"] == "BAD_PARAMETER"
+
+
+def test_constant_fields(panosc: str) -> None:
+    assert len(get(panosc, "/Datasets", {"where": {"isPublic": True}})) == 2
+    assert get(panosc, "/Datasets", {"where": {"isPublic": False}}) == []
+    assert get(panosc, "/Documents/count", where=json.dumps({"type": "proposal"})) == {"count": 1}
+    assert get(panosc, "/Documents/count", where=json.dumps({"type": "publication"})) == {"count": 0}
+    assert len(get(panosc, "/Samples", {"where": {"description": None}})) == 1
