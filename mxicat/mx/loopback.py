@@ -338,9 +338,18 @@ class ParameterCompiler:
         alternatives = []
         for type_id, stored_unit, _ in self.types(name):
             converted = [(op, self.convert(v, unit, stored_unit)) for op, v in conditions]
-            body = " AND ".join(condition(f"{alias}.numericValue", "number", op, v) for op, v in converted)
+            body = " AND ".join(self.numeric(f"{alias}.numericValue", op, v) for op, v in converted)
             alternatives.append(f"({alias}.type.id = {type_id} AND {body})")
         return "(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0"
+
+    @staticmethod
+    def numeric(path: str, op: str, value: Any) -> str:
+        """A numeric condition; equality within a relative 1e-9 (values went through unit conversion)."""
+        if op in ("eq", "neq") and isinstance(value, int | float) and not isinstance(value, bool):
+            slack = max(abs(value) * 1e-9, 1e-300)
+            inside = condition(path, "number", "between", [value - slack, value + slack])
+            return inside if op == "eq" else f"(NOT {inside})"
+        return condition(path, "number", op, value)
 
     @staticmethod
     def convert(value: Any, from_unit: str | None, to_unit: str | None) -> Any:

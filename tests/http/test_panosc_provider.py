@@ -108,3 +108,9 @@ def test_constant_fields(panosc: str) -> None:
     assert get(panosc, "/Documents/count", where=json.dumps({"type": "proposal"})) == {"count": 1}
     assert get(panosc, "/Documents/count", where=json.dumps({"type": "publication"})) == {"count": 0}
     assert len(get(panosc, "/Samples", {"where": {"description": None}})) == 1
+
+
+def test_parameter_equality_after_unit_conversion(panosc: str) -> None:
+    exact = {"include": [{"relation": "parameters", "scope": {"where": {"and": [
+        {"name": "photon_energy"}, {"value": 12400}, {"unit": "eV"}]}}}]}
+    assert [d["title"] for d in get(panosc, "/Datasets", exact)] == ["mx0001_run0"]
