@@ -20,8 +20,9 @@ Who may do what (``:user`` is the session user name):
 * **useroffice**: creates investigations, their membership and the users and groupings behind them;
 * **everyone logged in**: reads reference tables (Facility, Instrument, types, ParameterType, Technique, ...)
   and released raw data (investigation ``releaseDate`` passed, dataset type ``raw``);
-* data collections, jobs and related datafiles are private to their creator (``createId = :user``) in
-  addition to the ingest grouping.
+* data collections (groups), their parameters and the jobs that produced an investigation's datasets are
+  read by its members (links only to the member's own datasets); besides, data collections, jobs and
+  related datafiles are private to their creator (``createId = :user``), and the ingest grouping has CRU.
 """
 
 from __future__ import annotations
@@ -116,6 +117,18 @@ _INVESTIGATION_PATHS: dict[str, tuple[str, str, str | None]] = {
         "i",
         "ds",
     ),
+    # groups and provenance: a member sees the groups holding a dataset of theirs, the links to their own
+    # datasets (not to other investigations' members of the group), and the jobs that produced their data
+    "DataCollection": (
+        "JOIN o.dataCollectionDatasets AS dcd JOIN dcd.dataset AS ds JOIN ds.investigation AS i", "i", None),
+    "DataCollectionDataset": ("JOIN o.dataset AS ds JOIN ds.investigation AS i", "i", None),
+    "DataCollectionInvestigation": ("JOIN o.investigation AS i", "i", None),
+    "DataCollectionParameter": (
+        "JOIN o.dataCollection AS dc JOIN dc.dataCollectionDatasets AS dcd JOIN dcd.dataset AS ds "
+        "JOIN ds.investigation AS i", "i", None),
+    "Job": (
+        "JOIN o.outputDataCollection AS dc JOIN dc.dataCollectionDatasets AS dcd JOIN dcd.dataset AS ds "
+        "JOIN ds.investigation AS i", "i", None),
 }
 
 #: what investigation members may write (while the dataset, where there is one, is not complete)

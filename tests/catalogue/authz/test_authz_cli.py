@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from mxicat.catalogue.embedded.rules_default import default_rules
+from mxicat.catalogue.embedded.rules_default import beamline_group_rules, default_rules
 from mxicat.catalogue.embedded.store import EmbeddedStore
 from mxicat.cli import cli
 from mxicat.errors import SessionError
@@ -21,7 +21,7 @@ def test_rules_export_yaml_and_json(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["rules", "export", "-o", str(out), "--beamline-group", "bl1staff=ID23-1"])
     assert res.exit_code == 0, res.output
     [chunk] = list(yaml.safe_load_all(out.read_text()))
-    assert len(chunk["rule"]) == len(default_rules()) + 15
+    assert len(chunk["rule"]) == len(default_rules()) + len(beamline_group_rules("bl1staff", "ID23-1"))
     assert set(chunk["grouping"]) == {"Grouping_name-ingest", "Grouping_name-useroffice", "Grouping_name-bl1staff"}
     assert any("'ID23-1'" in r["what"] and r["grouping"] == "Grouping_name-bl1staff" for r in chunk["rule"].values())
     res = runner.invoke(cli, ["rules", "export", "--format", "json"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import shared_file
+from shared_testdata import shared_file
 
 from mxicat.cli import cli
 

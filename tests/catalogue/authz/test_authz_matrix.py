@@ -249,3 +249,27 @@ def test_embargo_opens_and_cache_follows_policy_changes(fresh: World, tmp_path: 
         assert fresh.names("bob", "SELECT ds.name FROM Dataset ds") == ["done", "open", "raw2"]
     finally:
         other.close()
+
+
+def test_groups_and_provenance_visible_to_members_only(fresh: World) -> None:
+    """A group spanning two investigations: each side sees the group, its own links and the job, no more."""
+    w = fresh
+    app = w.root.create({"Application": {"name": "xia2", "version": "3.20", "facility": ref(w.fac)}})
+    group = w.root.create({"DataCollection": {
+        "dataCollectionDatasets": [{"dataset": ref(w.ds_open)}, {"dataset": ref(w.ds_raw2)}]}})
+    out = w.root.create({"DataCollection": {"dataCollectionDatasets": [{"dataset": ref(w.ds_done)}]}})
+    w.root.create({"Job": {"application": ref(app), "inputDataCollection": ref(group),
+                           "outputDataCollection": ref(out)}})
+    # restricting the selected entity: the links themselves (their dataset ids), not the datasets' names
+    links = "SELECT dcd.id FROM DataCollectionDataset dcd"
+    link_of = {row[1]: row[0] for row in w.root.search("SELECT dcd.id, dcd.dataset.name FROM DataCollectionDataset dcd")}
+    own = sorted([link_of["open"], link_of["done"]])
+    assert w.names("alice", links) == own  # not raw2's link, although raw2 is in the group
+    assert w.names("alice", "SELECT COUNT(dc) FROM DataCollection dc") == [2]
+    assert w.names("alice", "SELECT COUNT(j) FROM Job j") == [1]
+    assert w.names("rita", links) == own  # reader grouping
+    assert w.names("sam", links) == own  # instrument scientist of BL1
+    assert w.names("bob", links) == [link_of["raw2"]]  # beamline group of BL2
+    assert w.names("eve", "SELECT COUNT(dc) FROM DataCollection dc") == [0]
+    assert w.names("eve", "SELECT COUNT(j) FROM Job j") == [0]
+    assert w.names("eve", links) == []
