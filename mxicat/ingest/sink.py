@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,10 +63,24 @@ def _utc(value: Any) -> datetime | None:
 class CatalogueSink:
     """Applies messages to an :class:`~mxicat.mx.facade.MxCatalogue`."""
 
-    def __init__(self, mx: MxCatalogue, *, policy: SchedulePolicy | None = None) -> None:
+    def __init__(self, mx: MxCatalogue, *, policy: SchedulePolicy | None = None,
+                 schedule_ttl: float = 60.0) -> None:
         self.mx = mx
         self.policy = policy or SchedulePolicy()
         self.unscheduled_created = 0
+        self.schedule_ttl = schedule_ttl
+        self._schedules: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+    def _sessions_of(self, proposal: str) -> list[dict[str, Any]]:
+        """The proposal's investigations, re-read at most every ``schedule_ttl`` seconds (a message burst of
+        one collection must not query the schedule hundreds of times; a new session appears within a minute,
+        and at once when this sink creates it)."""
+        now = time.monotonic()
+        cached = self._schedules.get(proposal)
+        if cached is None or now - cached[0] > self.schedule_ttl:
+            cached = (now, self.mx.registry.find_investigations(proposal))
+            self._schedules[proposal] = cached
+        return cached[1]
 
     def handle(self, message: Message) -> None:
         if isinstance(message, DatasetMessage):
@@ -82,8 +97,7 @@ class CatalogueSink:
     # -- investigations ---------------------------------------------------------------------------
     def investigation_for(self, proposal: str, beamline: str, when: datetime | None) -> int:
         """Id of the investigation a dataset of (proposal, beamline, start date) belongs to."""
-        registry = self.mx.registry
-        found = registry.find_investigations(proposal)
+        found = self._sessions_of(proposal)
         wanted = beamline.strip().lower()
         on_beamline = [
             inv for inv in found
@@ -129,6 +143,7 @@ class CatalogueSink:
             proposal, visit_id=visit, title=f"{proposal} on {beamline} (unscheduled)", beamline=beamline,
             start=when, user_name=None)
         self.mx.session.create({"Keyword": {"name": UNSCHEDULED_KEYWORD, "investigation": {"id": inv["id"]}}})
+        self._schedules.pop(proposal, None)
         self.unscheduled_created += 1
         logger.warning("created unscheduled investigation %s/%s (id %s)", proposal, visit, inv["id"])
         return int(inv["id"])
@@ -148,6 +163,7 @@ class CatalogueSink:
         self.mx.registry.create_investigation(
             message.proposal, visit_id=visit, beamline=message.beamline, start=start,
             end=_utc(message.end_date))
+        self._schedules.pop(message.proposal, None)
 
     # -- datasets ---------------------------------------------------------------------------------
     def _dataset(self, message: DatasetMessage) -> None:
