@@ -16,7 +16,7 @@ import numpy as np
 
 from mxicat.harvest import units
 from mxicat.harvest.nexus import NXdetector_module, NXtransformation, depends_on_chain
-from mxicat.harvest.nxwalk import as_floats, attr, attr_str, units_of
+from mxicat.harvest.nxwalk import as_floats, attr, attr_str
 
 
 def _unit_vector(axis: NXtransformation) -> np.ndarray | None:
@@ -49,7 +49,7 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
         values = axis.values
         value = float(values[0]) if values is not None else 0.0
         offset = as_floats(attr(axis.dataset, "offset"))
-        offset_unit = attr_str(axis.dataset, "offset_units") or units_of(axis.dataset)
+        offset_unit = attr_str(axis.dataset, "offset_units") or axis.units
         if axis.transformation_type == "rotation":
             if value != 0.0:
                 return None  # a rotated detector arm: not evaluated (see the module docstring)

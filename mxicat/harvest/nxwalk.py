@@ -52,7 +52,8 @@ def decode(value: Any) -> str | None:
 
 def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None = None) -> Any:
     """Attribute ``name`` of ``obj`` (a high-level object or a low-level id), or of its member ``child``
-    without opening it; ``None`` when absent or unreadable (never raises).
+    without opening it; ``None`` when absent, empty or unreadable (never raises). Fixed-size strings and
+    numbers come back as a scalar (one element) or a flat array; use :func:`decode` / :func:`as_floats`.
 
     Reads through the low-level API: ``obj.attrs.get`` costs a KeyError for every absent name and a type
     conversion round trip for present ones, which dominated a harvest's run time. Strings and plain numbers
@@ -71,24 +72,29 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
             if not h5a.exists(oid, key):
                 return None
             attribute = h5a.open(oid, key)
-        space = attribute.get_space()
-        if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
-            return None
-        shape = space.shape
         tid = attribute.get_type()
         kind = tid.get_class()
-        if kind == h5t.STRING:
-            if tid.is_variable_str():
-                value = np.empty(shape, dtype=object)
-                attribute.read(value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
+        if kind == h5t.STRING and tid.is_variable_str():
+            space = attribute.get_space()
+            if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
+                return None
+            value = np.empty(space.shape, dtype=object)
+            attribute.read(value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
+        elif kind == h5t.STRING or kind == h5t.INTEGER or kind == h5t.FLOAT:
+            # fixed-size elements: their number from the stored size (no dataspace object to build); callers
+            # treat a 1-element attribute like a scalar and flatten arrays, so the shape is not needed
+            size = tid.get_size()
+            count, rest = divmod(h5a.get_info(attribute).data_size, size) if size else (0, 0)
+            if count == 0 or rest:
+                return None
+            if kind == h5t.STRING:
+                dtype = _bytes_dtype(size)
+                mtype = _memory_type(dtype.str, _ENCODINGS.get(tid.get_cset(), "ascii"))
             else:
-                size = tid.get_size()
-                value = np.empty(shape, dtype=_bytes_dtype(size))
-                attribute.read(value, mtype=_memory_type(f"|S{size}", _ENCODINGS.get(tid.get_cset(), "ascii")))
-        elif kind == h5t.INTEGER or kind == h5t.FLOAT:
-            dtype = tid.dtype
-            value = np.empty(shape, dtype=dtype)
-            attribute.read(value, mtype=_memory_type(dtype.str))
+                dtype = tid.dtype
+                mtype = _memory_type(dtype.str)
+            value = np.empty(() if count == 1 else (count,), dtype=dtype)
+            attribute.read(value, mtype=mtype)
         else:  # enums (booleans), references, vlen numbers, array-typed attributes: h5py's general path
             target = h5o.open(oid, child.encode()) if child else oid
             return _high_level(target).attrs[name]
@@ -205,6 +211,7 @@ class Walker:
         self._links: dict[int, tuple[h5py.Group, dict[str, int]]] = {}
         self._subgroups: dict[int, tuple[h5py.Group, list[tuple[str, str | None]]]] = {}
         self._groups: dict[tuple[int, str], tuple[h5py.Group, h5py.Group]] = {}
+        self._ids: dict[tuple[int, str, str | None], Any] = {}
 
     # -- links ----------------------------------------------------------------------------------------------
     def resolve_file(self, filename: str) -> str:
@@ -250,6 +257,14 @@ class Walker:
         ``kind="dataset"`` (or ``"group"``) gives ``None`` for an object of the other kind; it opens through
         ``H5Dopen``/``H5Gopen``, which costs a third of the generic ``H5Oopen`` for a dataset.
         """
+        key = (id(group), name, kind)  # the group is held by the link table cache, so its id() is stable
+        if key in self._ids:
+            return self._ids[key]
+        found = self._open_id(group, name, kind)
+        self._ids[key] = found
+        return found
+
+    def _open_id(self, group: h5py.Group, name: str, kind: str | None) -> Any:
         link = self.links(group).get(name)
         if link is None:
             return None
