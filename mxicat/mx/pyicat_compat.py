@@ -47,7 +47,8 @@ def _prepare(metadata: Mapping[str, Any]) -> dict[str, Any]:
     now = _now()
     values.setdefault("startDate", now)
     values.setdefault("endDate", now)
-    values.setdefault("machine", socket.getfqdn())
+    if "machine" not in values:
+        values["machine"] = socket.getfqdn()
     values.setdefault("software", f"mxicat_v{__version__}")
     return values
 

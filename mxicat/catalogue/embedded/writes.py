@@ -194,8 +194,9 @@ class Writer:
         """First of ``n`` fresh ids for ``table`` (ids are never reused, as ICAT's sequences)."""
         nxt = self._next_id.get(table)
         if nxt is None:
-            seq = self.conn.execute(sa.select(SEQUENCE.c.SEQ_COUNT).where(SEQUENCE.c.SEQ_NAME == table)).scalar()
-            top = self.conn.exec_driver_sql(f'SELECT MAX("ID") FROM "{table}"').scalar()
+            seq, top = self.conn.exec_driver_sql(
+                f'SELECT (SELECT "SEQ_COUNT" FROM "{SEQUENCE.name}" WHERE "SEQ_NAME" = ?), '
+                f'(SELECT MAX("ID") FROM "{table}")', (table,)).one()
             nxt = max(seq or 0, top or 0) + 1
         self._next_id[table] = nxt + n
         return nxt
