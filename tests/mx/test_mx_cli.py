@@ -22,10 +22,10 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-unt
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
 
-    def invoke(*args: str, code: int = 0) -> str:
+    def invoke(*args: str, code: int = 0, stderr: bool = False) -> str:
         result = runner.invoke(cli, ["--catalogue", url, *args])
         assert result.exit_code == code, (result.output, result.exception)
-        return result.stdout if code == 0 else result.stderr
+        return result.stderr if stderr or code != 0 else result.stdout
 
     return invoke
 
@@ -35,8 +35,11 @@ def test_push_search_show_group_export(run, tmp_path: Path) -> None:  # type: ig
     data.mkdir()
     for i in range(3):
         write_nxmx(data / f"x{i}_master.h5", sample=f"crystal{i}", wavelength=0.95 + i / 100)
+    warned = run("push", str(data / "x0_master.h5"), "-i", "mx2532", "-b", "ID23EH2", stderr=True)
+    assert "warning: investigation mx2532/1 did not exist: created it" in warned
     pushed = json.loads(run("push", str(data), "-i", "mx2532", "-b", "ID23EH2", "--format", "json"))
     assert [p["name"] for p in pushed] == ["x0_master", "x1_master", "x2_master"]
+    assert [p["status"] for p in pushed] == ["unchanged", "created", "created"]
     table = run("push", str(data / "x0_master.h5"), "-i", "mx2532", "-b", "id23eh2")
     assert "unchanged" in table
     assert run("search", "wavelength < 0.96 angstrom", "--count").strip() == "1"
