@@ -305,9 +305,11 @@ class SweepBuilder:
         specific = self.detector.detector_specific if self.detector else None
         if specific is not None:
             nimages = specific.field("nimages")
-            if nimages is not None and nimages.first is not None:
+            first = nimages.first if nimages is not None else None
+            if nimages is not None and first is not None and np.isfinite(first):
                 ntrigger = specific.field("ntrigger")
-                count = int(nimages.first) * int(ntrigger.first if ntrigger and ntrigger.first else 1)
+                triggers = ntrigger.first if ntrigger is not None else None
+                count = int(first) * int(triggers if triggers and np.isfinite(triggers) else 1)
                 return count, nimages.path
         for data in self.entry.data_groups:  # old Dectris: data_000001 … links without a VDS
             shapes = [d.shape[0] for name in data.group if name.startswith("data_")

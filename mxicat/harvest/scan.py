@@ -81,6 +81,7 @@ def _from_chain(sample: NXsample) -> Scan:
 
 
 def _from_dectris(sample: NXsample) -> Scan | None:
+    warnings: list[str] = []
     for group in sample.transformations:
         for name in DECTRIS_AXES:
             start = group.field(f"{name}_start")
@@ -92,11 +93,16 @@ def _from_dectris(sample: NXsample) -> Scan | None:
                 # both are angles; keep the start's unit by converting through the canonical degree
                 from mxicat.harvest import units
 
-                width = units.convert(width, increment.units, "oscillation_width") / units.convert(
-                    1.0, start.units, "oscillation_width"
-                )
-            return Scan("rotation", name, start, width, increment.path)
-    return None
+                try:
+                    width = units.convert(width, increment.units, "oscillation_width") / units.convert(
+                        1.0, start.units, "oscillation_width"
+                    )
+                except units.UnitError as err:
+                    warnings.append(f"{increment.path}: units {increment.units!r} and {start.units!r} of "
+                                    f"{start.path} are not both angles ({err}); axis {name} skipped")
+                    continue
+            return Scan("rotation", name, start, width, increment.path, warnings=warnings)
+    return Scan("still", warnings=warnings) if warnings else None
 
 
 def sample_scan(sample: NXsample | None) -> Scan:
@@ -104,8 +110,5 @@ def sample_scan(sample: NXsample | None) -> Scan:
     if sample is None:
         return Scan("still")
     if sample.depends_on_value is None:
-        dectris = _from_dectris(sample)
-        if dectris is not None:
-            return dectris
-        return Scan("still")
+        return _from_dectris(sample) or Scan("still")
     return _from_chain(sample)

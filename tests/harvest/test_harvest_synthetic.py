@@ -203,6 +203,30 @@ def test_dectris_nearly_nexus() -> None:
     assert sweep.scan_type == "rotation"
 
 
+def test_dectris_nan_image_count_is_skipped_not_an_error() -> None:
+    with memory_file() as f:
+        entry = dectris_entry(f, nimages=5, ntrigger=2)
+        specific = entry["instrument/detector/detectorSpecific"]
+        del specific["ntrigger"]
+        specific["ntrigger"] = np.nan
+        [sweep] = harvest_file(f, "mem.nxs").sweeps
+        assert sweep.metadata["number_of_images"] == 5  # a NaN trigger count counts as one
+        del specific["nimages"]
+        specific["nimages"] = np.nan
+        [sweep] = harvest_file(f, "mem.nxs").sweeps
+    assert "number_of_images" not in sweep.metadata
+    assert sweep.metadata["oscillation_width"] == pytest.approx(0.2)
+
+
+def test_dectris_axis_with_non_angle_units_is_a_warning() -> None:
+    with memory_file() as f:
+        entry = dectris_entry(f)
+        entry["sample/goniometer/omega_increment"].attrs["units"] = "mm"
+        [sweep] = harvest_file(f, "mem.nxs").sweeps
+    assert sweep.scan_type == "still" and "oscillation_width" not in sweep.metadata
+    assert any("omega_increment" in w and "not both angles" in w for w in sweep.warnings)
+
+
 def test_energy_only_gives_wavelength() -> None:
     with memory_file() as f:
         entry = dectris_entry(f)
