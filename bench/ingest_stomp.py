@@ -16,7 +16,6 @@ Needs the RabbitMQ STOMP adapter (``bash deploy/ci-services.sh``). Target (issue
 from __future__ import annotations
 
 import argparse
-import queue
 import tempfile
 import time
 import uuid
@@ -106,7 +105,6 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
         with open_catalogue(f"sqlite:///{db}") as mx:
             mx.sync_parameter_types()
             ingester = Ingester(config, CatalogueSink(mx), queue_name=destination, prefetch=prefetch)
-            done = queue.Queue[None]()
 
             class Counting:
                 def __init__(self, inner: CatalogueSink) -> None:
@@ -117,7 +115,6 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
                     self.n += 1
                     if self.n == count:
                         ingester.stop()
-                        done.put(None)
 
             ingester.sink = Counting(ingester.sink)  # type: ignore[assignment]
             start = time.perf_counter()

@@ -115,10 +115,6 @@ class StompClient:
                 f"(virtual host {self.config.vhost!r}): {err.__class__.__name__} {err}"
             ) from err
 
-    @property
-    def is_connected(self) -> bool:
-        return bool(self._conn.is_connected())
-
     def subscribe(self, destination: str, *, prefetch: int = 100, sub_id: str = "mxicat") -> None:
         """Consume ``destination`` with client-individual acks and at most ``prefetch`` unacked messages."""
         self._guard("subscribe", self._conn.subscribe, destination, id=sub_id, ack="client-individual",
