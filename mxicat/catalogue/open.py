@@ -74,6 +74,7 @@ def open_catalogue(
     verify: bool | str | None = None,
     cert: str | tuple[str, str] | None = None,
     timeout: float | None = None,
+    create: bool = True,
 ) -> Catalogue:
     """Open a catalogue session; use it as a context manager to close (and log out) at the end.
 
@@ -86,9 +87,11 @@ def open_catalogue(
         verify: remote TLS check: ``True``, ``False`` or a CA bundle path (default ``settings.verify_tls``).
         cert: remote client certificate: PEM file, or ``(cert_file, key_file)``.
         timeout: seconds per remote HTTP call (default ``settings.timeout``, else 30).
+        create: create a missing embedded catalogue file; with ``False`` a missing file is an error (what a
+            read-only command wants: a mistyped path must not answer "nothing found" from a new empty file).
 
     Raises:
-        BadParameterError: an unusable URL or credentials.
+        BadParameterError: an unusable URL or credentials, or (``create=False``) no embedded file.
         SessionError: the login was refused.
         UnavailableError: a remote ICAT cannot be reached.
     """
@@ -104,7 +107,7 @@ def open_catalogue(
         url = settings.catalogue
     if is_remote_url(url):
         return _open_remote(url, credentials, settings, verify=verify, cert=cert, timeout=timeout)
-    return _open_embedded(url, credentials, settings)
+    return _open_embedded(url, credentials, settings, create=create)
 
 
 def _open_remote(
@@ -151,25 +154,25 @@ def embedded_path(url: str) -> str | None:
     return url
 
 
-def open_embedded_store(url: str, *, settings: Settings | None = None) -> EmbeddedStore:
+def open_embedded_store(url: str, *, settings: Settings | None = None, create: bool = True) -> EmbeddedStore:
     """The embedded store (sessions, session-bound catalogues) of an embedded catalogue URL or path.
 
-    A file that does not exist yet is created (with the current schema); an existing one is checked, never
-    migrated silently (``mxicat init`` does that).
+    A file that does not exist yet is created (with the current schema) unless ``create`` is false, when it is
+    an error; an existing one is checked, never migrated silently (``mxicat init`` does that).
     """
     from mxicat.catalogue.embedded.store import EmbeddedStore
 
     path = embedded_path(url) or ":memory:"
-    create = path == ":memory:" or not Path(path).exists()
+    create = path == ":memory:" or (create and not Path(path).exists())
     if settings is not None:
         return EmbeddedStore.from_settings(settings, path, create=create)
     return EmbeddedStore(path, create=create)
 
 
 def _open_embedded(
-    url: str, credentials: Mapping[str, Any] | None, settings: Settings | None
+    url: str, credentials: Mapping[str, Any] | None, settings: Settings | None, *, create: bool = True
 ) -> Catalogue:
-    store = open_embedded_store(url, settings=settings)
+    store = open_embedded_store(url, settings=settings, create=create)
     login = split_credentials(credentials, settings)
     try:
         cat = store.admin() if login is None else store.login(*login)

@@ -22,9 +22,11 @@ from mxicat.mx import MxCatalogue, open_catalogue
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _open(cli: CliContext) -> MxCatalogue:
+def _open(cli: CliContext, *, create: bool = False) -> MxCatalogue:
+    """The configured catalogue; only ``push`` may create a missing embedded file (a mistyped path given to
+    ``search`` must be an error, not an empty new catalogue answering "nothing found")."""
     settings = cli.settings
-    return open_catalogue(settings.catalogue, settings=settings)
+    return open_catalogue(settings.catalogue, settings=settings, create=create)
 
 
 def _ref(text: str) -> int | str:
@@ -66,7 +68,7 @@ def push(cli: CliContext, paths: tuple[str, ...], investigation: str, beamline: 
     if not files:
         raise BadParameterError(f"no NXmx files found in {', '.join(paths)}")
     results: list[dict[str, Any]] = []
-    with _open(cli) as cat:
+    with _open(cli, create=True) as cat:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             cat.ensure_investigation(investigation, beamline=beamline)

@@ -255,3 +255,15 @@ def test_real_process_reader_stops_after_one_line() -> None:
     stderr = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert (proc.returncode, stderr) == (EXIT_BROKEN_PIPE, "")  # 105 kB: more than the pipe holds
+
+
+@pytest.mark.parametrize("command", [["search", "resolution < 2"], ["show", "1"], ["export-mmcif", "1"],
+                                     ["group", "g", "--kind", "multi_sweep", "1"]])
+def test_reading_commands_do_not_create_a_missing_catalogue(tmp_path: Path, command: list[str]) -> None:
+    """A mistyped catalogue path is an error naming it, not a new empty file answering "nothing found"."""
+    missing = tmp_path / "typo.db"
+    result = run("--catalogue", f"sqlite:///{missing}", *command)
+    assert result.exit_code == 2, result.output
+    (line,) = error_lines(result)
+    assert str(missing) in line and "mxicat init" in line
+    assert not missing.exists()

@@ -72,6 +72,9 @@ def test_push_search_show_group_export(run, tmp_path: Path) -> None:  # type: ig
 
 
 def test_errors_are_one_line_with_exit_codes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    err = run("search", "resolution < 2", code=2)
+    assert "no catalogue file" in err and "mxicat init" in err  # a read never creates the file
+    run("init")
     err = run("search", "wavelength < 1 kg", code=2)
     assert "BAD_PARAMETER" in err and "position 15" in err and "Traceback" not in err
     err = run("show", "nothing-here", code=4)
