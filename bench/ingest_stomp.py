@@ -112,8 +112,16 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
 
                 def handle(self, message: object) -> None:
                     self.inner.handle(message)  # type: ignore[arg-type]
-                    self.n += 1
-                    if self.n == count:
+                    self._count(1)
+
+                def handle_batch(self, messages: list[object]) -> list[object]:
+                    errors = self.inner.handle_batch(messages)  # type: ignore[arg-type]
+                    self._count(sum(e is None for e in errors))
+                    return errors  # type: ignore[return-value]
+
+                def _count(self, n: int) -> None:
+                    self.n += n
+                    if self.n >= count:
                         ingester.stop()
 
             ingester.sink = Counting(ingester.sink)  # type: ignore[assignment]

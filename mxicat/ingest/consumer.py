@@ -9,7 +9,11 @@ Delivery rules:
   ``x-mxicat-error`` header, and acked only once the broker confirmed the dead letter;
 * when the catalogue is unreachable (:class:`~mxicat.errors.UnavailableError`) the message is given back
   (nack → requeued) and the ingester pauses with backoff: messages stay queued until it recovers;
-* SIGTERM/SIGINT stop the loop after the message in hand.
+* throughput: the deliveries already waiting (up to ``batch_size``) are handed to the sink together when it
+  has ``handle_batch`` (the catalogue sink registers consecutive raw datasets in one transaction); each
+  message is still acked on its own, after the sink returned, i.e. after the commit that holds it; a message
+  the sink refuses is dead-lettered alone, and an unreachable catalogue gives the whole batch back;
+* SIGTERM/SIGINT stop the loop after the message (batch) in hand.
 """
 
 from __future__ import annotations
@@ -33,7 +37,12 @@ ERROR_HEADER = "x-mxicat-error"
 
 
 class Sink(Protocol):
-    """Where parsed messages go; ``handle`` returns once the message is committed."""
+    """Where parsed messages go; ``handle`` returns once the message is committed.
+
+    A sink may also offer ``handle_batch(messages) -> list[MxicatError | None]`` (see
+    :meth:`~mxicat.ingest.sink.CatalogueSink.handle_batch`): it returns once every message it did not refuse
+    is committed, with the permanent error of each refused one; the ingester then uses it for batches.
+    """
 
     def handle(self, message: Message) -> None: ...
 
@@ -59,6 +68,8 @@ class Ingester:
     queue_name: str = DEFAULT_QUEUE
     dead_letter_queue: str | None = None
     prefetch: int = 100
+    #: most messages handed to the sink at once (at most the deliveries already waiting; capped by prefetch)
+    batch_size: int = 100
     max_backoff: float = 30.0
     stats: IngestStats = field(default_factory=IngestStats)
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -102,18 +113,77 @@ class Ingester:
                 if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
                     return True
                 continue
-            if isinstance(item, Exception):
-                raise item if isinstance(item, UnavailableError) else UnavailableError(str(item))
+            batch = [item]
+            limit = max(1, min(self.batch_size, self.prefetch))
+            while len(batch) < limit and not isinstance(batch[-1], Exception):
+                try:
+                    batch.append(client.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            if isinstance(batch[-1], Exception):  # the connection is gone: unacked messages come back
+                err = batch[-1]
+                raise err if isinstance(err, UnavailableError) else UnavailableError(str(err))
             idle_since = time.monotonic()
-            self._deliver(client, item)
+            deliveries = [d for d in batch if isinstance(d, Delivery)]
+            if len(deliveries) == 1 or not hasattr(self.sink, "handle_batch"):
+                for delivery in deliveries:
+                    self._deliver(client, delivery)
+            else:
+                self._deliver_batch(client, deliveries)
         return True
+
+    def _deliver_batch(self, client: StompClient, deliveries: list[Delivery]) -> None:
+        """Parse, hand the batch to the sink, ack each message it committed (only after it returned)."""
+        parsed: list[tuple[Delivery, Message]] = []
+        for delivery in deliveries:
+            self.stats.received += 1
+            if delivery.redelivered:
+                self.stats.redelivered += 1
+            message = self._parse(client, delivery)
+            if message is not None:
+                parsed.append((delivery, message))
+        if not parsed:
+            return
+        try:
+            errors = self.sink.handle_batch([message for _, message in parsed])  # type: ignore[attr-defined]
+        except UnavailableError:
+            self.stats.requeued += len(parsed)
+            for delivery, _ in parsed:
+                client.nack(delivery)
+            raise
+        except Exception:  # a bug or an unforeseen input: isolate it message by message (idempotent)
+            logger.exception("batch of %d messages failed; handling them one by one", len(parsed))
+            for delivery, message in parsed:
+                self._handle_one(client, delivery, message)
+            return
+        for (delivery, _), error in zip(parsed, errors, strict=True):
+            if error is None:
+                client.ack(delivery)
+                self.stats.processed += 1
+            else:
+                self._dead_letter(client, delivery, error)
 
     def _deliver(self, client: StompClient, delivery: Delivery) -> None:
         self.stats.received += 1
         if delivery.redelivered:
             self.stats.redelivered += 1
+        message = self._parse(client, delivery)
+        if message is not None:
+            self._handle_one(client, delivery, message)
+
+    def _parse(self, client: StompClient, delivery: Delivery) -> Message | None:
+        """The message, or None once it went to the dead-letter queue."""
         try:
-            message = parse_message(delivery.body)
+            return parse_message(delivery.body)
+        except MxicatError as err:
+            self._dead_letter(client, delivery, err)
+        except Exception as err:  # a parser bug: keep the message, keep running
+            logger.exception("unexpected failure parsing message %s", delivery.message_id)
+            self._dead_letter(client, delivery, InternalError(f"{err.__class__.__name__}: {err}"))
+        return None
+
+    def _handle_one(self, client: StompClient, delivery: Delivery, message: Message) -> None:
+        try:
             self.sink.handle(message)
         except UnavailableError:
             self.stats.requeued += 1

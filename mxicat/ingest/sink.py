@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mxicat.errors import BadParameterError, NoSuchObjectFoundError
+from mxicat.errors import BadParameterError, MxicatError, NoSuchObjectFoundError, UnavailableError
 from mxicat.ingest.messages import (
     AddFilesMessage,
     DatasetMessage,
@@ -165,8 +166,52 @@ class CatalogueSink:
             end=_utc(message.end_date))
         self._schedules.pop(message.proposal, None)
 
+    def handle_batch(self, messages: Sequence[Message]) -> list[MxicatError | None]:
+        """Apply messages in order; consecutive raw datasets share one catalogue transaction.
+
+        Returns, per message, None once it is committed or the permanent error that refuses it (the others
+        are applied regardless). :class:`~mxicat.errors.UnavailableError` is raised: nothing may be acked,
+        and a retry of the whole batch is idempotent.
+        """
+        results: list[MxicatError | None] = [None] * len(messages)
+        run: list[int] = []
+        for index, message in enumerate(messages):
+            if isinstance(message, DatasetMessage) and not message.is_processed:
+                run.append(index)
+                continue
+            self._raw_datasets(messages, run, results)
+            try:
+                self.handle(message)
+            except UnavailableError:
+                raise
+            except MxicatError as err:
+                results[index] = err
+        self._raw_datasets(messages, run, results)
+        return results
+
+    def _raw_datasets(self, messages: Sequence[Message], run: list[int], results: list[MxicatError | None]
+                      ) -> None:
+        """Register the raw dataset messages at ``run`` (then empty it) through the MX layer's batch write."""
+        calls: list[tuple[int, dict[str, Any]]] = []
+        for index in run:
+            message = messages[index]
+            assert isinstance(message, DatasetMessage)
+            try:
+                calls.append((index, self._raw_call(message)))
+            except UnavailableError:
+                raise
+            except MxicatError as err:
+                results[index] = err
+        run.clear()
+        if not calls:
+            return
+        outcomes = self.mx.store_datasets([call for _, call in calls])
+        for (index, _), outcome in zip(calls, outcomes, strict=True):
+            if isinstance(outcome, MxicatError):
+                results[index] = outcome
+
     # -- datasets ---------------------------------------------------------------------------------
-    def _dataset(self, message: DatasetMessage) -> None:
+    def _metadata(self, message: DatasetMessage) -> dict[str, Any]:
         metadata: dict[str, Any] = dict(message.parameters)
         metadata.setdefault("Sample_name", message.sample_name)
         if message.start_date is not None:
@@ -177,12 +222,19 @@ class CatalogueSink:
             found = self._inputs_investigation(message) if message.is_processed else None
             metadata["investigationId"] = found or self.investigation_for(
                 message.proposal, message.beamline, message.start_date)
+        return metadata
+
+    def _raw_call(self, message: DatasetMessage) -> dict[str, Any]:
+        """Keyword arguments of the ``store_dataset`` call a raw dataset message stands for."""
+        return {"beamline": message.beamline, "proposal": message.proposal, "dataset": message.name,
+                "path": message.location, "metadata": self._metadata(message), "complete": message.complete}
+
+    def _dataset(self, message: DatasetMessage) -> None:
         if message.is_processed:
             self.mx.store_processed_data(message.beamline, message.proposal, message.name, message.location,
-                                         metadata, raw=message.input_datasets)
+                                         self._metadata(message), raw=message.input_datasets)
         else:
-            self.mx.store_dataset(message.beamline, message.proposal, message.name, message.location,
-                                  metadata, complete=message.complete)
+            self.mx.store_dataset(**self._raw_call(message))
 
     def _inputs_investigation(self, message: DatasetMessage) -> int | None:
         """Investigation of a processed dataset's first registered raw input (processing may run days later)."""

@@ -293,6 +293,32 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
     sample_id, sample_created = (None, False)
     if spec.sample:
         sample_id, sample_created = _sample_id(mx, spec.investigation_id, spec.sample)
+    new = new_dataset(mx, spec, params, sample_id)
+    try:
+        dataset_id = mx.session.create({"Dataset": new})
+    except ObjectAlreadyExistsError:
+        current = _existing(mx, spec)
+        if current is None:  # the conflict was something else
+            raise
+        return _update(mx, spec, current, params)
+    except Exception:
+        if sample_created and sample_id is not None:
+            mx.registry.samples.pop((spec.investigation_id, str(spec.sample)), None)
+            mx.session.delete([{"Sample": {"id": sample_id}}])
+        raise
+    return created_registration(mx, spec, dataset_id)
+
+
+def created_registration(mx: MxCatalogue, spec: DatasetSpec, dataset_id: int) -> Registration:
+    """The result of creating the dataset of ``spec``."""
+    return Registration(dataset_id, spec.name, spec.investigation_id, "created",
+                        unverified=_reported(mx, spec), problems=list(spec.problems),
+                        warnings=list(spec.warnings))
+
+
+def new_dataset(mx: MxCatalogue, spec: DatasetSpec, params: dict[str, tuple[int, dict[str, Any]]],
+                sample_id: int | None) -> dict[str, Any]:
+    """The nested ``Dataset`` fields that create the dataset of ``spec`` in one call."""
     new: dict[str, Any] = {
         "name": spec.name,
         "complete": True if spec.complete is None else spec.complete,
@@ -314,21 +340,7 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
             {"technique": {"id": mx.registry.technique(t, TECHNIQUE_PIDS.get(t.upper()))}}
             for t in dict.fromkeys(spec.techniques)
         ]
-    try:
-        dataset_id = mx.session.create({"Dataset": new})
-    except ObjectAlreadyExistsError:
-        current = _existing(mx, spec)
-        if current is None:  # the conflict was something else
-            raise
-        return _update(mx, spec, current, params)
-    except Exception:
-        if sample_created and sample_id is not None:
-            mx.registry.samples.pop((spec.investigation_id, str(spec.sample)), None)
-            mx.session.delete([{"Sample": {"id": sample_id}}])
-        raise
-    return Registration(dataset_id, spec.name, spec.investigation_id, "created",
-                        unverified=_reported(mx, spec), problems=list(spec.problems),
-                        warnings=list(spec.warnings))
+    return new
 
 
 def _reported(mx: MxCatalogue, spec: DatasetSpec) -> list[str]:

@@ -215,12 +215,19 @@ class MxCatalogue:
         ``beamline`` or the ``beamline`` value. Unknown keys are stored unverified and listed in the
         result. Idempotent on (investigation, name): see :mod:`mxicat.mx.collections` for the policy.
         """
-        iid = self._investigation_id(investigation, beamline=beamline, when=start)
-        spec = _collections.build_collection_spec(
-            self, iid, name, metadata, beamline=beamline, sample=sample, location=location,
+        spec = self.collection_spec(
+            investigation, name, metadata, beamline=beamline, sample=sample, location=location,
             datafiles=datafiles, start=start, end=end, technique=technique, complete=complete,
             description=description, units=units)
         return _collections.write_dataset(self, spec)
+
+    def collection_spec(self, investigation: str | int | Mapping[str, Any], name: str,
+                        metadata: Mapping[str, Any], *, start: datetime | None = None,
+                        beamline: str | None = None, **kwargs: Any) -> _collections.DatasetSpec:
+        """What :meth:`register_collection` would write (validated and mapped), without writing it."""
+        iid = self._investigation_id(investigation, beamline=beamline, when=start)
+        return _collections.build_collection_spec(self, iid, name, metadata, beamline=beamline, start=start,
+                                                  **kwargs)
 
     def register_nexus(
         self,
@@ -319,6 +326,13 @@ class MxCatalogue:
         from mxicat.mx.pyicat_compat import store_dataset
 
         return store_dataset(self, beamline, proposal, dataset, path, metadata, **kwargs)
+
+    def store_datasets(self, calls: Sequence[Mapping[str, Any]]) -> list[Registration | MxicatError]:
+        """Many :meth:`store_dataset` calls (keyword arguments each) with one transaction for the new
+        datasets; one registration or permanent error per call (see :mod:`mxicat.mx.batch`)."""
+        from mxicat.mx.pyicat_compat import store_datasets
+
+        return store_datasets(self, calls)
 
     def store_processed_data(self, beamline: str, proposal: str, dataset: str, path: str,
                              metadata: Mapping[str, Any], raw: Sequence[str] = (),

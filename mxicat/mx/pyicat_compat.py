@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mxicat.errors import BadParameterError
-from mxicat.mx.collections import Registration
+from mxicat.errors import BadParameterError, MxicatError, UnavailableError
+from mxicat.mx.collections import DatasetSpec, Registration, write_dataset
 
 if TYPE_CHECKING:
     from mxicat.mx.facade import MxCatalogue
@@ -106,16 +106,41 @@ def _complete(values: dict[str, Any], default: bool | None) -> bool | None:
 def store_dataset(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
                   metadata: Mapping[str, Any], *, complete: bool | None = None) -> Registration:
     """Register a raw dataset as pyicat-plus ``IcatClient.store_dataset`` would have it ingested."""
+    return write_dataset(mx, dataset_spec(mx, beamline, proposal, dataset, path, metadata, complete=complete))
+
+
+def dataset_spec(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
+                 metadata: Mapping[str, Any], *, complete: bool | None = None) -> DatasetSpec:
+    """What :func:`store_dataset` registers, validated and mapped but not written (batches share it)."""
     _require(beamline=beamline, proposal=proposal, dataset=dataset, path=path)
     values = _prepare(metadata)
     complete = _complete(values, complete)
     start = _datetime(values["startDate"], "startDate")
     end = _datetime(values["endDate"], "endDate")
     investigation = _investigation(mx, beamline, proposal, values, start)
-    return mx.register_collection(
+    return mx.collection_spec(
         investigation, dataset, values, beamline=beamline, sample=str(values["Sample_name"]),
         location=os.path.normpath(path), start=start, end=end, technique=_techniques(values),
         complete=complete)
+
+
+def store_datasets(mx: MxCatalogue, calls: Sequence[Mapping[str, Any]]) -> list[Registration | MxicatError]:
+    """Many :func:`store_dataset` calls (keyword arguments each), new datasets in one transaction.
+
+    The result has one entry per call: its registration, or the permanent error that refused it (the
+    others are registered regardless). :class:`~mxicat.errors.UnavailableError` is raised.
+    """
+    from mxicat.mx.batch import write_datasets
+
+    specs: list[DatasetSpec | MxicatError] = []
+    for call in calls:
+        try:
+            specs.append(dataset_spec(mx, **call))
+        except UnavailableError:
+            raise
+        except MxicatError as err:
+            specs.append(err)
+    return write_datasets(mx, specs)
 
 
 def store_processed_data(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
