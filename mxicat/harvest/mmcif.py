@@ -11,7 +11,12 @@ Rules taken from the standard and from real files (standards.md §2, testdata RE
 * ``_reflns`` may have several rows (``pdbx_ordinal``); the lowest ordinal is the overall statistics and
   the shells of the same ``pdbx_diffrn_id`` go with it;
 * ``_reflns_shell`` row order is not defined: the **outer** shell is the row with the smallest
-  ``d_res_high``, the **inner** shell the row with the largest; a single row is taken as the outer shell;
+  ``d_res_high``, the **inner** shell the row with the largest; a single row is taken as the outer shell, and
+  a row whose ``d_res_low`` is under half the overall low-resolution limit is not an inner shell (joint
+  X-ray/neutron entries such as 7JUN list another data set's outer shell under the same ``pdbx_diffrn_id``);
+* ``_diffrn_source.pdbx_wavelength_list`` may hold a range (``2.0-4.0``, Laue/neutron): read as its two limits;
+* ``_exptl_crystal_grow`` and ``_refine`` (PDB entries, refinement output) are read for the items the ontology
+  claims only (the row of the statistics' ``pdbx_diffrn_id``, else the first); a bad value there is a warning;
 * several ``_diffrn`` rows (one merged data set from several collections) give one entry per collection in
   :attr:`ProcessedResult.collections`; :attr:`ProcessedResult.metadata` holds the collection the
   ``_reflns`` row points to (``pdbx_diffrn_id``) and a warning says which values differ;
@@ -117,8 +122,8 @@ def import_mmcif_blocks(path_or_text: str | os.PathLike[str], *, ontology: Any =
     """
     doc, path = _read(path_or_text)
     ont = ontology if ontology is not None else _default_ontology()
-    results = [_BlockReader(b, ont, path).read() for b in doc if _is_data_block(b)]
-    results = [r for r in results if r is not None]
+    read = [_BlockReader(b, ont, path).read() for b in doc if _is_data_block(b)]
+    results = [r for r in read if r is not None]
     if not results:
         raise MmcifError("no PDBx data-collection or processing categories found", path=path)
     return results
@@ -136,7 +141,7 @@ def _read(path_or_text: str | os.PathLike[str]) -> tuple[gemmi.cif.Document, str
     is_text = isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("data_"))
     path = None if is_text else str(Path(path_or_text))
     try:
-        doc = gemmi.cif.read_string(str(path_or_text)) if is_text else gemmi.cif.read(path)
+        doc = gemmi.cif.read_string(str(path_or_text)) if path is None else gemmi.cif.read(path)
     except (OSError, RuntimeError, ValueError) as err:
         raise MmcifError(f"cannot read mmCIF: {err}", path=path) from err
     if len(doc) == 0:
@@ -171,7 +176,7 @@ class _Rows:
 
 
 def _text(raw: str | None) -> str | None:
-    if _null(raw):
+    if raw is None or _null(raw):
         return None
     import gemmi
 
@@ -186,6 +191,7 @@ class _BlockReader:
         self.result = ProcessedResult(block=block.name, path=path)
         self._collection_sources: list[dict[str, str]] = []
         self._seen = False
+        self._stats_diffrn_id: str | None = None
 
     # ---- lookup -----------------------------------------------------------------------------------
     def term_for(self, item: str) -> tuple[Term, bool] | None:
@@ -265,23 +271,33 @@ class _BlockReader:
         sources[key] = item
 
     def read_row(self, row: dict[str, str], target: dict[str, Any], *, shell: str | None = None,
-                 sources: dict[str, str] | None = None) -> None:
-        """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``)."""
+                 sources: dict[str, str] | None = None, claimed_only: bool = False) -> None:
+        """Every item of one row that the ontology knows → ``target`` (unknown ones → ``unmapped``).
+
+        ``claimed_only``: unknown items are dropped rather than kept, and a value that cannot be read is a
+        warning naming the item instead of an :class:`MmcifError` (supplementary categories).
+        """
         for item in sorted(row, key=self._preference):
             if items.is_key_item(item):
                 continue  # file-local identifiers (``_diffrn.id 1``), never values
             found = self.term_for(item)
             if found is None:
-                self.result.unmapped.setdefault(item, _text(row[item]) or "")
+                if not claimed_only:
+                    self.result.unmapped.setdefault(item, _text(row[item]) or "")
                 continue
             term, is_shell_item = found
             if is_shell_item != (shell is not None):
                 continue
             if shell is not None and shell not in term.shells:
                 continue
-            key = term.key_for(shell)
-            self.put(target, key, self.value(term, item, row[item]), item,
-                     self.result.sources if sources is None else sources)
+            try:
+                value = self.value(term, item, row[item])
+            except MmcifError as err:
+                if not claimed_only:
+                    raise
+                self.warn(f"{item} = {row[item]!r} skipped: {err}")
+                continue
+            self.put(target, term.key_for(shell), value, item, self.result.sources if sources is None else sources)
             self._seen = True
 
     # ---- categories -------------------------------------------------------------------------------
@@ -295,6 +311,8 @@ class _BlockReader:
             if rows:
                 self.read_row(rows.rows[0], self.result.metadata)
         self.read_v5_next()
+        for category in items.CLAIMED_ONLY_CATEGORIES:
+            self.read_claimed(category)
         self.read_software()
         if not self._seen and not self.result.software:
             return None
@@ -372,8 +390,8 @@ class _BlockReader:
             for list_item in ("_diffrn_source.pdbx_wavelength_list", "_diffrn_source.pdbx_wavelength"):
                 listed = _text(row.get(list_item))
                 if listed and not values:
-                    values = [self.value(term, item, part) for part in listed.replace(",", " ").split()]
-                    source = list_item
+                    values = self.wavelength_list(term, list_item, listed)
+                    source = list_item if values else source
         if not values:
             for row in tables["_diffrn_radiation"]:
                 wid = _text(row.get("_diffrn_radiation.wavelength_id"))
@@ -387,6 +405,21 @@ class _BlockReader:
             collection[key] = unique[0] if len(unique) == 1 else unique
             sources[key] = source
 
+    def wavelength_list(self, term: Term, item: str, listed: str) -> list[Any]:
+        """``0.9792, 0.9794`` (MAD) or a range ``2.0-4.0`` (Laue, neutron: read as its two limits, with a
+        warning); a part that is no wavelength is a warning, and the ``_diffrn_radiation`` rows are used then."""
+        values: list[Any] = []
+        for part in listed.replace(",", " ").split():
+            ends = part.split("-") if part.count("-") == 1 and not part.startswith("-") else [part]
+            if len(ends) == 2:
+                self.warn(f"{item} = {listed!r} is a wavelength range; read as its limits {ends[0]} and {ends[1]}")
+            try:
+                values.extend(self.value(term, item, end) for end in ends)
+            except MmcifError:
+                self.warn(f"{item} = {listed!r}: {part!r} is not a wavelength; the list is ignored")
+                return []
+        return values
+
     def read_statistics(self) -> None:
         """``_reflns`` (overall) and ``_reflns_shell`` (inner = largest d_res_high, outer = smallest)."""
         meta = self.result.metadata
@@ -398,6 +431,7 @@ class _BlockReader:
                           f"{_text(reflns[0].get('_reflns.pdbx_ordinal'))}")
             self.read_row(reflns[0], meta)
             diffrn_id = _text(reflns[0].get("_reflns.pdbx_diffrn_id"))
+        self._stats_diffrn_id = diffrn_id
         shells = list(_Rows(self.block, "_reflns_shell"))
         if diffrn_id is not None:
             shells = [r for r in shells if _text(r.get("_reflns_shell.pdbx_diffrn_id")) in (None, diffrn_id)]
@@ -415,8 +449,16 @@ class _BlockReader:
             return
         keyed.sort(key=lambda pair: pair[0])
         self.read_row(keyed[0][1], self.result.metadata, shell="outer")
+        category = ordinal_item.split(".")[0]
         if len(keyed) == 1:
-            self.warn(f"only one {ordinal_item.split('.')[0]} row; taken as the outer shell")
+            self.warn(f"only one {category} row; taken as the outer shell")
+            return
+        low_item = d_item.replace("_high", "_low")
+        low = _number(keyed[-1][1][low_item], low_item, self.path) if low_item in keyed[-1][1] else None
+        overall_low = self.result.metadata.get("resolution_low")
+        if low is not None and isinstance(overall_low, float) and low < overall_low / 2:
+            self.warn(f"{category}: the lowest-resolution row ({keyed[-1][0]:g}-{low:g} A) is far from the "
+                      f"low-resolution limit {overall_low:g} A, so it is not an inner shell; no inner shell read")
             return
         self.read_row(keyed[-1][1], self.result.metadata, shell="inner")
 
@@ -446,8 +488,27 @@ class _BlockReader:
             if rows:
                 self.read_row(rows.rows[0], self.result.metadata)
         if not any(k.endswith(("_inner", "_outer")) for k in self.result.metadata):
-            self.read_shells(list(_Rows(self.block, "_pdbx_diffrn_merge_stat_shell")),
-                             "_pdbx_diffrn_merge_stat_shell.d_limit_high", "_pdbx_diffrn_merge_stat_shell.ordinal_id")
+            shell_rows = list(_Rows(self.block, "_pdbx_diffrn_merge_stat_shell"))
+            d_item = "_pdbx_diffrn_merge_stat_shell.d_limit_high"
+            if shell_rows and not any(d_item in r for r in shell_rows):
+                d_item = "_pdbx_diffrn_merge_stat_shell.d_resolution_high"
+            self.read_shells(shell_rows, d_item, "_pdbx_diffrn_merge_stat_shell.ordinal_id")
+
+    def read_claimed(self, category: str) -> None:
+        """A supplementary category (:data:`items.CLAIMED_ONLY_CATEGORIES`): the row of the statistics'
+        ``pdbx_diffrn_id`` (``_refine`` of a joint X-ray/neutron entry has one row per method), else the first."""
+        rows = _Rows(self.block, category).rows
+        if not rows:
+            return
+        row = rows[0]
+        if len(rows) > 1:
+            mine = [r for r in rows if self._stats_diffrn_id is not None
+                    and _text(r.get(f"{category}.pdbx_diffrn_id")) == self._stats_diffrn_id]
+            which = f"the one of _diffrn.id {self._stats_diffrn_id}" if len(mine) == 1 else "the first"
+            row = mine[0] if len(mine) == 1 else rows[0]
+            method = _text(row.get(f"{category}.pdbx_refine_id"))
+            self.warn(f"{category}: {len(rows)} rows; read {which}" + (f" ({method})" if method else ""))
+        self.read_row(row, self.result.metadata, claimed_only=True)
 
     def read_software(self) -> None:
         rows = sorted(_Rows(self.block, "_software"), key=lambda r: _ordinal(r, "_software.pdbx_ordinal"))

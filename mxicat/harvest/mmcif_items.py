@@ -46,6 +46,8 @@ _DEGREE = "degrees"
 ITEM_UNITS: Final[dict[str, str]] = {
     "_diffrn.ambient_temp": "kelvins",
     "_diffrn_radiation_wavelength.wavelength": _ANGSTROM,
+    "_diffrn_source.pdbx_wavelength_list": _ANGSTROM,
+    "_diffrn_source.pdbx_wavelength": _ANGSTROM,
     "_diffrn_source.current": "milliamperes",
     "_diffrn_detector.pdbx_collection_time_total": "seconds",
     "_diffrn_detector.pdbx_frequency": "hertz",  # dictionary text: "operating frequency ... (Hz)"
@@ -100,11 +102,15 @@ ITEM_UNITS: Final[dict[str, str]] = {
     "_pdbx_serial_crystallography_sample_delivery_injection.jet_diameter": "micrometres",
     "_pdbx_diffrn_merge_stat.d_limit_high": _ANGSTROM,
     "_pdbx_diffrn_merge_stat.d_limit_low": _ANGSTROM,
+    "_pdbx_diffrn_merge_stat.d_resolution_high": _ANGSTROM,
+    "_pdbx_diffrn_merge_stat.d_resolution_low": _ANGSTROM,
     "_pdbx_diffrn_merge_stat.percent_possible_obs": PERCENT,
     "_pdbx_diffrn_merge_stat.Rmerge_all": FRACTION,
     "_pdbx_diffrn_merge_stat.Rpim_I_all": FRACTION,
     "_pdbx_diffrn_merge_stat_shell.d_limit_high": _ANGSTROM,
     "_pdbx_diffrn_merge_stat_shell.d_limit_low": _ANGSTROM,
+    "_pdbx_diffrn_merge_stat_shell.d_resolution_high": _ANGSTROM,
+    "_pdbx_diffrn_merge_stat_shell.d_resolution_low": _ANGSTROM,
     "_pdbx_diffrn_merge_stat_shell.percent_possible_obs": PERCENT,
     "_pdbx_diffrn_merge_stat_shell.Rmerge_all": FRACTION,
     "_pdbx_diffrn_merge_stat_shell.Rpim_I_all": FRACTION,
@@ -114,6 +120,8 @@ ITEM_UNITS: Final[dict[str, str]] = {
     "_pdbx_diffrn_merged_cell.cell_angle_alpha": _DEGREE,
     "_pdbx_diffrn_merged_cell.cell_angle_beta": _DEGREE,
     "_pdbx_diffrn_merged_cell.cell_angle_gamma": _DEGREE,
+    "_refine.ls_R_factor_R_free": FRACTION,
+    "_refine.ls_R_factor_R_work": FRACTION,
 }
 
 #: ``_reflns`` item → the ``_reflns_shell`` items holding the same statistic for one shell, preferred
@@ -143,10 +151,14 @@ SHELL_ITEMS: Final[dict[str, tuple[str, ...]]] = {
     "_reflns.pdbx_CC_half_anomalous": ("_reflns_shell.pdbx_CC_half_anomalous",),
 }
 
-#: v5_next (DIALS ``mmcif.pdb_version=v5_next``) merge-statistics items → the v50 item with the same meaning
+#: v5_next (DIALS ``mmcif.pdb_version=v5_next``) merge-statistics items → the v50 item with the same meaning.
+#: The resolution limits are ``d_limit_high``/``d_limit_low`` in ``diffrn-data-set-extension-v2.dic`` and
+#: ``d_resolution_high``/``d_resolution_low`` in other published versions of the extension; both are read.
 V5_NEXT_ITEMS: Final[dict[str, str]] = {
     "_pdbx_diffrn_merge_stat.d_limit_high": "_reflns.d_resolution_high",
     "_pdbx_diffrn_merge_stat.d_limit_low": "_reflns.d_resolution_low",
+    "_pdbx_diffrn_merge_stat.d_resolution_high": "_reflns.d_resolution_high",
+    "_pdbx_diffrn_merge_stat.d_resolution_low": "_reflns.d_resolution_low",
     "_pdbx_diffrn_merge_stat.number_obs": "_reflns.number_obs",
     "_pdbx_diffrn_merge_stat.number_all": "_reflns.number_all",
     "_pdbx_diffrn_merge_stat.percent_possible_obs": "_reflns.percent_possible_obs",
@@ -200,6 +212,11 @@ RESULT_CATEGORIES: Final[tuple[str, ...]] = (
     "_pdbx_serial_crystallography_data_reduction",
     "_pdbx_diffrn_scan",  # v5_next (DIALS): image range and scan angles; one row per sweep
 )
+
+#: categories of a PDB entry or refinement output read only for the items the ontology claims (crystal growth,
+#: refinement R factors): the rest of them (refinement details, restraints...) is not processing metadata and is
+#: not kept in ``unmapped``; a value there that cannot be read is a warning, not an error.
+CLAIMED_ONLY_CATEGORIES: Final[tuple[str, ...]] = ("_exptl_crystal_grow", "_refine")
 
 #: ``_software.classification`` values that describe data processing (not phasing/refinement/deposition)
 PROCESSING_CLASSIFICATIONS: Final[frozenset[str]] = frozenset({

@@ -34,7 +34,7 @@ _WAVELENGTH_ITEM = "_diffrn_radiation_wavelength.wavelength"
 _SERIAL = "_pdbx_serial_crystallography"
 #: processed-result categories written from ``ExportRecord.processed`` (single row each)
 _RESULT_CATEGORIES = ("_reflns", "_symmetry", "_cell", "_exptl", "_exptl_crystal",
-                      f"{_SERIAL}_data_reduction")
+                      f"{_SERIAL}_data_reduction", *items.CLAIMED_ONLY_CATEGORIES)
 #: data-collection categories written from each raw collection (keyed by ``diffrn_id``)
 _COLLECTION_CATEGORIES = items.COLLECTION_CATEGORIES
 #: categories written even when a row holds only its key (``_diffrn.crystal_id`` → ``_exptl_crystal.id``)
@@ -224,7 +224,8 @@ class _BlockWriter:
         per_category.setdefault("_diffrn_source", {})["pdbx_wavelength_list"] = ", ".join(texts)
 
     def results(self, processed: Mapping[str, Any]) -> None:
-        """``_reflns`` (overall), ``_reflns_shell`` (inner, outer), ``_symmetry``, ``_cell``, SSX reduction."""
+        """``_reflns`` (overall), ``_reflns_shell`` (inner, outer), ``_symmetry``, ``_cell``, SSX reduction,
+        crystal growth and refinement R factors."""
         per_category: dict[str, dict[str, str]] = {}
         shells: dict[str, dict[str, str]] = {}
         for key, value in processed.items():
@@ -252,6 +253,13 @@ class _BlockWriter:
                 self.add(category, {"entry_id": self.name, **per_category.pop(category, {})})
         self.rows["_exptl"][0].setdefault("method", self._method())
         self.add("_exptl_crystal", {"id": "1", **per_category.pop("_exptl_crystal", {})})
+        grow = per_category.pop("_exptl_crystal_grow", None)
+        if grow:
+            self.add("_exptl_crystal_grow", {"crystal_id": "1", **grow})
+        refine = per_category.pop("_refine", None)
+        if refine:
+            self.add("_refine", {"entry_id": self.name, "pdbx_refine_id": self.rows["_exptl"][0]["method"],
+                                 "pdbx_diffrn_id": "1", **refine})
         reduction = per_category.pop(f"{_SERIAL}_data_reduction", None)
         if reduction:
             self.add(f"{_SERIAL}_data_reduction", {"diffrn_id": "1", **reduction})
