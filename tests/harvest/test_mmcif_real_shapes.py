@@ -121,16 +121,22 @@ _reflns_shell.Rmerge_I_obs
 """
     m = import_mmcif(text).metadata
     assert (m["resolution_high_inner"], m["resolution_low_inner"], m["r_merge_inner"]) == (
-        approx(9.03), approx(54.79), approx(0.039))
+        approx(9.03),
+        approx(54.79),
+        approx(0.039),
+    )
     assert m["r_merge_outer"] == approx(1.57)  # an outer-shell R above 1 stays as it is (fraction, not percent)
 
 
 def test_refinement_row_of_a_joint_entry_and_crystal_growth():
-    result = import_mmcif(JOINT_XRAY_NEUTRON + """_exptl_crystal_grow.crystal_id 1
+    result = import_mmcif(
+        JOINT_XRAY_NEUTRON
+        + """_exptl_crystal_grow.crystal_id 1
 _exptl_crystal_grow.method 'VAPOR DIFFUSION, SITTING DROP'
 _exptl_crystal_grow.pH ?
 _exptl_crystal_grow.temp 287
-""")
+"""
+    )
     m = result.metadata
     assert (m["refinement_r_free"], m["refinement_r_cryst"]) == (approx(0.220), approx(0.185))
     assert result.sources["refinement_r_free"] == "_refine.ls_R_factor_R_free"
@@ -235,7 +241,6 @@ _pdbx_diffrn_merge_stat_shell.Rmerge_all
 2 4.00 150.0 0.03
 """
     m = import_mmcif(text).metadata
-    assert (m["resolution_high"], m["resolution_low"], m["completeness"]) == (approx(1.32), approx(150.0),
-                                                                             approx(98.2))
+    assert (m["resolution_high"], m["resolution_low"], m["completeness"]) == (approx(1.32), approx(150.0), approx(98.2))
     assert (m["resolution_high_outer"], m["r_merge_outer"]) == (approx(1.32), approx(0.72))
     assert (m["resolution_high_inner"], m["r_merge_inner"]) == (approx(4.0), approx(0.03))
