@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Iterable
 
 import h5py
 import numpy as np
@@ -55,10 +56,38 @@ def _link_groups(walker: Walker, entry: NXentry) -> list[h5py.Group]:
             groups.append(detector.group)
             classes = {cls for _, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"}
             groups += walker.groups_of_class(detector.group, *(c for c in classes if c is not None))
-            classless = (walker.child(detector.group, n, "group") for n, c in walker.subgroups(detector.group)
-                         if c is None)
+            classless = (
+                walker.child(detector.group, n, "group") for n, c in walker.subgroups(detector.group) if c is None
+            )
             groups += [g for g in classless if isinstance(g, h5py.Group)]
     return groups
+
+
+def _existence(paths: Iterable[str]) -> dict[str, bool]:
+    """``os.path.exists`` of many files, one directory listing per folder instead of one lookup per file (a
+    GDA list names one file per frame); a folder that is not there answers for all its files at once."""
+    by_folder: dict[str, list[str]] = {}
+    for path in paths:
+        by_folder.setdefault(os.path.dirname(path), []).append(path)
+    found: dict[str, bool] = {}
+    for folder, members in by_folder.items():
+        try:
+            with os.scandir(folder or ".") as listing:
+                entries = {e.name: e for e in listing}
+        except (FileNotFoundError, NotADirectoryError):
+            found.update(dict.fromkeys(members, False))
+            continue
+        except OSError:  # unreadable folder: ask per file
+            found.update((m, os.path.exists(m)) for m in members)
+            continue
+        for member in members:
+            name = os.path.basename(member)
+            entry = entries.get(name)
+            if not name or name in (".", "..") or (entry is not None and entry.is_symlink()):
+                found[member] = os.path.exists(member)  # "dir/", "..", symlinks: as os.path.exists says
+            else:
+                found[member] = entry is not None
+    return found
 
 
 def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], list[str]]:
@@ -71,11 +100,14 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
 
     def add(resolved: str, target: str, kind: str, message: str | None) -> bool:
         """Record a file once; warn with ``message`` when it is missing; return whether it exists."""
-        exists = exists_cache.setdefault(resolved, os.path.exists(resolved))
+        exists = exists_cache.get(resolved)
+        if exists is None:
+            exists = exists_cache[resolved] = os.path.exists(resolved)
         known = seen.get(resolved)
         if known is None:
-            known = Datafile(path=resolved, exists=exists, kind="data" if kind == "data" else "external",
-                             target=target or None)
+            known = Datafile(
+                path=resolved, exists=exists, kind="data" if kind == "data" else "external", target=target or None
+            )
             seen[resolved] = known
             files.append(known)
             if not exists and message:
@@ -87,8 +119,12 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
     for link_path, link in (x for g in _link_groups(walker, entry) for x in walker.external_links(g)):
         resolved = walker.resolve_file(link.filename)
         kind = "data" if _is_data_link(walker, link_path) else "external"
-        add(resolved, link.path, kind,
-            f"missing external link {link_path} -> {link.filename}:{link.path} (not found: {resolved})")
+        add(
+            resolved,
+            link.path,
+            kind,
+            f"missing external link {link_path} -> {link.filename}:{link.path} (not found: {resolved})",
+        )
     for dataset in _virtual_datasets(entry):
         try:
             sources = walker.vds_sources(dataset)
@@ -96,18 +132,26 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
             warnings.append(f"{dataset.name}: VDS sources unreadable ({err})")
             continue
         for resolved, target, written in sources:
-            add(resolved, target, "data",
-                f"missing VDS source of {dataset.name} -> {written}:{target} (not found: {resolved})")
+            add(
+                resolved,
+                target,
+                "data",
+                f"missing VDS source of {dataset.name} -> {written}:{target} (not found: {resolved})",
+            )
     for detector in (d for i in entry.instruments for d in i.detectors):  # GDA: per-frame image file names
         names = detector.dataset("image_data")
         if names is None or not attr(names, "data_filename") or names.dtype.kind not in ("S", "O", "U"):
             continue
         values = read_value(names)
         listed = [f for f in (decode(v) for v in np.asarray(values).reshape(-1)) if f] if values is not None else []
-        missing = [f for f in listed if not add(walker.resolve_file(f), "", "data", None)]
+        resolved_names = [walker.resolve_file(f) for f in listed]
+        exists_cache.update(_existence(p for p in resolved_names if p not in exists_cache))
+        missing = [f for f, r in zip(listed, resolved_names, strict=True) if not add(r, "", "data", None)]
         if missing:  # one warning for the whole list, not one per frame
-            warnings.append(f"{len(missing)} of {len(listed)} image files listed in {names.name} are missing "
-                            f"(first: {missing[0]} -> {walker.resolve_file(missing[0])})")
+            warnings.append(
+                f"{len(missing)} of {len(listed)} image files listed in {names.name} are missing "
+                f"(first: {missing[0]} -> {walker.resolve_file(missing[0])})"
+            )
     for problem in walker.problems.values():  # links met while reading that the walk above did not list
         if problem.resolved not in seen and posixpath.commonpath([problem.path, entry.path]) == entry.path:
             add(problem.resolved, problem.target, "external", problem.message())

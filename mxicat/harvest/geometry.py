@@ -28,15 +28,19 @@ def _unit_vector(axis: NXtransformation) -> np.ndarray | None:
     return array / norm if norm > 0 else None
 
 
+def _rotated(axis: NXtransformation) -> bool:
+    """A rotation whose (first) angle is not zero: a rotated detector arm."""
+    return axis.transformation_type == "rotation" and axis.values is not None and bool(np.any(axis.values[:1] != 0))
+
+
 def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     """(distance in mm, path of the first chain element) from the module geometry, or ``None``."""
     fast_set, slow_set = module.dataset("fast_pixel_direction"), module.dataset("slow_pixel_direction")
     if fast_set is None or slow_set is None:
         return None
     fast = NXtransformation(module.walker, fast_set)
-    chain = depends_on_chain(fast.depends_on)
-    if not chain or any(a.transformation_type == "rotation" and a.values is not None and np.any(a.values[:1] != 0)
-                        for a in chain):
+    chain = depends_on_chain(fast.depends_on, stop=_rotated)
+    if not chain or _rotated(chain[-1]):
         return None  # no chain, or a rotated detector arm: not evaluated (see the module docstring)
     fast_u, slow_u = _unit_vector(fast), _unit_vector(NXtransformation(module.walker, slow_set))
     if fast_u is None or slow_u is None:
@@ -48,13 +52,16 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     for axis in chain:
         values = axis.values
         value = float(values[0]) if values is not None else 0.0
-        offset = as_floats(attr(axis.dataset, "offset"))
-        offset_unit = attr_str(axis.dataset, "offset_units") or axis.units
+        offset = as_floats(attr(axis.id, "offset"))
+        offset_unit = attr_str(axis.id, "offset_units") or axis.units
         if axis.transformation_type == "rotation":
             if value != 0.0:
                 return None  # a rotated detector arm: not evaluated (see the module docstring)
-            unit_of_offset = offset_unit if offset_unit and units.normalise_unit(offset_unit) not in (
-                "deg", "degree", "rad") else None
+            unit_of_offset = (
+                offset_unit
+                if offset_unit and units.normalise_unit(offset_unit) not in ("deg", "degree", "rad")
+                else None
+            )
         elif axis.transformation_type == "translation":
             direction = _unit_vector(axis)
             if direction is None and value != 0.0:

@@ -8,6 +8,7 @@ holding NXsubentry groups with ``definition = NXmx``) gives one sweep per experi
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -114,11 +115,19 @@ class SweepBuilder:
         if found is None:
             return
         values = found.floats
-        if values is None or not np.all(np.isfinite(values)):
+        if values is None:
             return
-        value = float(values[0]) if np.all(values == values[0]) else float(np.mean(values))
-        if values.size > 1 and not np.all(values == values[0]):
-            self.warnings.append(f"{found.path}: {values.size} different values; {term} is their mean")
+        if values.size == 1:  # the common case, without numpy reductions
+            value = float(values[0])
+            if not math.isfinite(value):
+                return
+        else:
+            if not np.all(np.isfinite(values)):
+                return
+            same = bool(np.all(values == values[0]))
+            value = float(values[0]) if same else float(np.mean(values))
+            if not same:
+                self.warnings.append(f"{found.path}: {values.size} different values; {term} is their mean")
         converted = self._convert(term, value, found.units or default_unit, found.path)
         if converted is not None:
             self.put(term, int(round(converted)) if term in INT_TERMS else _clean(converted), found.path)
@@ -150,9 +159,19 @@ class SweepBuilder:
 
         def score(d: NXdetector) -> int:
             names = self.walker.links(d.group)
-            return (10 * bool(d.modules) + sum(n in names for n in (
-                "sensor_material", "beam_center_x", "description", "count_time", "x_pixel_size",
-                "detectorSpecific", "distance", "detector_distance")))
+            return 10 * bool(d.modules) + sum(
+                n in names
+                for n in (
+                    "sensor_material",
+                    "beam_center_x",
+                    "description",
+                    "count_time",
+                    "x_pixel_size",
+                    "detectorSpecific",
+                    "distance",
+                    "detector_distance",
+                )
+            )
 
         return max(detectors, key=score)
 
@@ -175,19 +194,26 @@ class SweepBuilder:
         if scan.scan_type == "rotation" and scan.start is not None:
             self.put_number("oscillation_start", scan.start, default_unit="deg")
             if scan.width is not None:
-                self.put_number("oscillation_width", Field(scan.width_path or scan.start.path,
-                                                           scan.width, scan.start.units), default_unit="deg")
+                self.put_number(
+                    "oscillation_width",
+                    Field(scan.width_path or scan.start.path, scan.width, scan.start.units),
+                    default_unit="deg",
+                )
             self.put("rotation_axis", scan.axis, scan.start.path)
         if frames is None and scan.points is not None and (scan.points > 1 or scan.scan_type == "rotation"):
             frames = (scan.points, scan.points_path or "")
         if frames is not None:
             self.put("number_of_images", frames[0], frames[1])
-        self.put("scan_type", scan.scan_type, scan.width_path or scan.points_path
-                 or (self.sample.path if self.sample else self.entry.path))
+        self.put(
+            "scan_type",
+            scan.scan_type,
+            scan.width_path or scan.points_path or (self.sample.path if self.sample else self.entry.path),
+        )
         self._times()
         datafiles, link_warnings = sweep_datafiles(self.walker, self.entry)
-        return Sweep(scan.scan_type, self.metadata, self.sources, datafiles,
-                     self.warnings + link_warnings, entry=self.entry.path)
+        return Sweep(
+            scan.scan_type, self.metadata, self.sources, datafiles, self.warnings + link_warnings, entry=self.entry.path
+        )
 
     def _facility_and_beamline(self) -> None:
         sources = self.entry.sources or (self.instrument.sources if self.instrument else [])
@@ -217,18 +243,23 @@ class SweepBuilder:
                 if energy is not None and energy.first:
                     kev = self._convert("photon_energy", energy.first, energy.units or "keV", energy.path)
                     if kev:
-                        self.put("wavelength", _clean(units.convert(units.hc_kev_angstrom() / kev, "angstrom",
-                                                                    "wavelength")), energy.path)
+                        self.put(
+                            "wavelength",
+                            _clean(units.convert(units.hc_kev_angstrom() / kev, "angstrom", "wavelength")),
+                            energy.path,
+                        )
                         break
         wavelength_a = self._in_unit("wavelength", "angstrom")
         if wavelength_a:
             energy_kev = units.hc_kev_angstrom() / wavelength_a
-            self.put("photon_energy", _clean(units.convert(energy_kev, "keV", "photon_energy")),
-                     self.sources["wavelength"])
+            self.put(
+                "photon_energy", _clean(units.convert(energy_kev, "keV", "photon_energy")), self.sources["wavelength"]
+            )
         if self.instrument is not None:
             for attenuator in self.instrument.attenuators:
-                self.put_number("transmission", partial(getattr, attenuator, "attenuator_transmission"),
-                                default_unit="")
+                self.put_number(
+                    "transmission", partial(getattr, attenuator, "attenuator_transmission"), default_unit=""
+                )
 
     def _in_unit(self, term: str, unit: str) -> float | None:
         """A recorded canonical value of ``term`` expressed in ``unit`` (for derived values)."""
@@ -270,8 +301,9 @@ class SweepBuilder:
             self.put_number("saturation_value", partial(getattr, detector, "saturation_value"), default_unit="")
             specific = detector.detector_specific
             if specific is not None:
-                self.put_number("saturation_value", partial(specific.field, "countrate_correction_count_cutoff"),
-                                default_unit="")
+                self.put_number(
+                    "saturation_value", partial(specific.field, "countrate_correction_count_cutoff"), default_unit=""
+                )
 
     def _beam_centre(self, term: str, found: Field | None, pixel_term: str) -> None:
         """Beam centre in pixels; NXmx allows a length, converted with the pixel size."""
@@ -312,15 +344,19 @@ class SweepBuilder:
                 count = int(first) * int(triggers if triggers and np.isfinite(triggers) else 1)
                 return count, nimages.path
         for data in self.entry.data_groups:  # old Dectris: data_000001 … links without a VDS
-            shapes = [d.shape[0] for name in data.group if name.startswith("data_")
-                      for d in [data.dataset(name)] if d is not None and d.ndim >= 3]
+            shapes = [
+                d.shape[0]
+                for name in data.group
+                if name.startswith("data_")
+                for d in [data.dataset(name)]
+                if d is not None and d.ndim >= 3
+            ]
             if shapes:
                 return int(sum(shapes)), data.path
         return None
 
     def _times(self) -> None:
-        for term, candidates in (("start_time", ("start_time",)),
-                                 ("end_time", ("end_time", "end_time_estimated"))):
+        for term, candidates in (("start_time", ("start_time",)), ("end_time", ("end_time", "end_time_estimated"))):
             for name in candidates:
                 found = getattr(self.entry, name)
                 parsed = _parse_time(found.text) if found is not None and found.text else None
@@ -341,8 +377,9 @@ class SweepBuilder:
         times = {t: self.metadata.get(t) for t in ("start_time", "end_time")}
         naive = [t for t, v in times.items() if isinstance(v, datetime) and v.tzinfo is None]
         if naive:
-            self.warnings.append(f"{', '.join(self.sources[t] for t in naive)}: time without zone (kept naive, "
-                                 "local to the facility)")
+            self.warnings.append(
+                f"{', '.join(self.sources[t] for t in naive)}: time without zone (kept naive, local to the facility)"
+            )
 
 
 @cache
@@ -374,13 +411,15 @@ def harvest_file(file: h5py.File, path: str) -> HarvestResult:
     walker = Walker(file, path)
     entries = [NXentry(walker, g) for g in walker.groups_of_class(file, "NXentry")]
     if not entries:  # files without @NX_class on the entry: accept groups called entry, entry1, …
-        entries = [NXentry(walker, file[n]) for n in file if n.startswith("entry")
-                   and isinstance(walker.child(file, n), h5py.Group)]
+        entries = [
+            NXentry(walker, file[n])
+            for n in file
+            if n.startswith("entry") and isinstance(walker.child(file, n), h5py.Group)
+        ]
     units_of_work: list[tuple[NXentry, NXentry | None]] = []
     layouts: list[str] = []
     for entry in entries:
-        subs = [s for s in entry.subentries
-                if s.definition == "NXmx" or (s.definition is None and _has_mx_content(s))]
+        subs = [s for s in entry.subentries if s.definition == "NXmx" or (s.definition is None and _has_mx_content(s))]
         if subs:
             units_of_work.extend((s, entry) for s in subs)
             layouts.append(_layout(entry, True))
@@ -433,14 +472,14 @@ def harvest_nexus(path: str | os.PathLike[str]) -> HarvestResult:
     if not os.path.isfile(text):
         raise HarvestError(text, "no such file")
     try:
-        is_hdf5 = h5py.is_hdf5(text)
-    except OSError as err:
-        raise HarvestError(text, f"cannot read ({err})") from err
-    if not is_hdf5:
-        raise HarvestError(text, "not an HDF5 file")
-    try:
         handle = h5py.File(text, "r")
-    except OSError as err:
+    except OSError as err:  # only now tell "not HDF5" from "corrupt" (checking first costs a second open)
+        try:
+            is_hdf5 = h5py.is_hdf5(text)
+        except OSError as why:
+            raise HarvestError(text, f"cannot read ({why})") from why
+        if not is_hdf5:
+            raise HarvestError(text, "not an HDF5 file") from err
         raise HarvestError(text, f"truncated or corrupt HDF5 file ({err})") from err
     try:
         with handle:

@@ -9,16 +9,43 @@ Values are returned as :class:`Field` (value, unit string, HDF5 path) so provena
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import h5py
 import numpy as np
 
-from mxicat.harvest.nxwalk import Walker, as_floats, attr, attr_str, decode, read_id, read_value, units_of
+from mxicat.harvest.nxwalk import Walker, as_floats, attr, attr_str, decode, name_of, read_id, read_value, units_of
 
 _V = TypeVar("_V", bound="NXobject")
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):  # noqa: N801 - a drop-in for functools.cached_property
+    """``functools.cached_property`` without the lock Python 3.11 takes on every first access (a harvest
+    computes a few hundred of them; the views are never shared between threads)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attrname = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.attrname] = value
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +128,21 @@ class NXtransformation:
     through which the value changes between scan points").
     """
 
-    def __init__(self, walker: Walker, dataset: h5py.Dataset) -> None:
+    def __init__(self, walker: Walker, dataset: h5py.Dataset | h5py.h5d.DatasetID, path: str | None = None) -> None:
         self.walker = walker
-        self.dataset = dataset
+        self.id: h5py.h5d.DatasetID = dataset.id if isinstance(dataset, h5py.Dataset) else dataset
+        if path is not None:
+            self.path = path
+
+    @property
+    def dataset(self) -> h5py.Dataset:
+        """The axis dataset (the views work on its low-level :attr:`id`)."""
+        return h5py.Dataset(self.id)
 
     @cached_property
     def path(self) -> str:
         """HDF5 path of the axis dataset."""
-        return str(self.dataset.name)
+        return name_of(self.id)
 
     @property
     def name(self) -> str:
@@ -116,25 +150,25 @@ class NXtransformation:
 
     @cached_property
     def values(self) -> np.ndarray | None:
-        return as_floats(read_value(self.dataset))
+        return as_floats(read_id(self.id))
 
     @cached_property
     def units(self) -> str | None:
-        return units_of(self.dataset)
+        return units_of(self.id)
 
     @cached_property
     def transformation_type(self) -> str | None:
-        text = attr_str(self.dataset, "transformation_type")
+        text = attr_str(self.id, "transformation_type")
         return text.lower() if text else None
 
     @cached_property
     def vector(self) -> tuple[float, ...] | None:
-        values = as_floats(attr(self.dataset, "vector"))
+        values = as_floats(attr(self.id, "vector"))
         return tuple(float(v) for v in values) if values is not None else None
 
     @cached_property
     def depends_on(self) -> NXtransformation | None:
-        target = self.walker.resolve_depends_on(attr_str(self.dataset, "depends_on"), self.dataset)
+        target = self.walker.resolve_depends_on_id(attr_str(self.id, "depends_on"), self.path, True)
         return NXtransformation(self.walker, target) if target is not None else None
 
     def _companion(self, suffix: str) -> Field | None:
@@ -156,21 +190,26 @@ class NXtransformation:
     @property
     def varies(self) -> bool:
         """True when the axis has more than one distinct per-frame value (1-element axes are not read)."""
-        shape = self.dataset.id.shape
+        shape = self.id.shape
         if not shape or math.prod(shape) < 2:
             return False
         values = self.values
         return values is not None and values.size > 1 and not np.all(values == values[0])
 
 
-def depends_on_chain(start: NXtransformation | None, limit: int = 64) -> list[NXtransformation]:
-    """The transformations from ``start`` to the one whose ``depends_on`` is ``"."`` (cycles cut)."""
+def depends_on_chain(
+    start: NXtransformation | None, limit: int = 64, stop: Callable[[NXtransformation], bool] | None = None
+) -> list[NXtransformation]:
+    """The transformations from ``start`` to the one whose ``depends_on`` is ``"."`` (cycles cut); with
+    ``stop``, the chain ends at (and includes) the first axis ``stop`` is true for, so the rest is not read."""
     chain: list[NXtransformation] = []
     seen: set[str] = set()
     node = start
     while node is not None and node.path not in seen and len(chain) < limit:
         chain.append(node)
         seen.add(node.path)
+        if stop is not None and stop(node):
+            break
         node = node.depends_on
     return chain
 
@@ -434,8 +473,10 @@ class NXsample(NXobject):
 
     @cached_property
     def depends_on(self) -> NXtransformation | None:
-        dataset = self.dataset("depends_on")
-        target = self.walker.resolve_depends_on(self.depends_on_value, dataset or self.group)
+        dataset = self.walker.open_id(self.group, "depends_on", "dataset")
+        is_dataset = isinstance(dataset, h5py.h5d.DatasetID)
+        base = name_of(dataset) if is_dataset else self.path
+        target = self.walker.resolve_depends_on_id(self.depends_on_value, base, is_dataset)
         return NXtransformation(self.walker, target) if target is not None else None
 
     @cached_property
@@ -507,6 +548,4 @@ class NXentry(NXobject):
     @cached_property
     def subentries(self) -> list[NXentry]:
         """NXsubentry children (DIALS ``export format=nxs``: one per experiment)."""
-        return [
-            NXentry(self.walker, g) for g in self.walker.groups_of_class(self.group, "NXsubentry")
-        ]
+        return [NXentry(self.walker, g) for g in self.walker.groups_of_class(self.group, "NXsubentry")]

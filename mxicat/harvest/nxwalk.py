@@ -23,6 +23,7 @@ from h5py import h5a, h5d, h5g, h5l, h5o, h5s, h5t
 
 #: attribute names under which writers store a field's unit, most common first (nexgen writes ``u``)
 UNIT_ATTRIBUTES: tuple[str, ...] = ("units", "unit", "u", "Units")
+_UNIT_KEYS: tuple[tuple[str, bytes], ...] = tuple((n, n.encode()) for n in UNIT_ATTRIBUTES)
 
 #: typed openers (``H5Dopen`` is about three times as fast as ``H5Oopen`` for a dataset)
 _OPENERS: dict[str | None, Any] = {"dataset": h5d.open, "group": h5g.open}
@@ -72,34 +73,39 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
             if not h5a.exists(oid, key):
                 return None
             attribute = h5a.open(oid, key)
-        tid = attribute.get_type()
-        kind = tid.get_class()
-        if kind == h5t.STRING and tid.is_variable_str():
-            space = attribute.get_space()
-            if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
-                return None
-            value = np.empty(space.shape, dtype=object)
-            attribute.read(value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
-        elif kind == h5t.STRING or kind == h5t.INTEGER or kind == h5t.FLOAT:
-            # fixed-size elements: their number from the stored size (no dataspace object to build); callers
-            # treat a 1-element attribute like a scalar and flatten arrays, so the shape is not needed
-            size = tid.get_size()
-            count, rest = divmod(h5a.get_info(attribute).data_size, size) if size else (0, 0)
-            if count == 0 or rest:
-                return None
-            if kind == h5t.STRING:
-                dtype = _bytes_dtype(size)
-                mtype = _memory_type(dtype.str, _ENCODINGS.get(tid.get_cset(), "ascii"))
-            else:
-                dtype = tid.dtype
-                mtype = _memory_type(dtype.str)
-            value = np.empty(() if count == 1 else (count,), dtype=dtype)
-            attribute.read(value, mtype=mtype)
-        else:  # enums (booleans), references, vlen numbers, array-typed attributes: h5py's general path
-            target = h5o.open(oid, child.encode()) if child else oid
-            return _high_level(target).attrs[name]
+        return _read_attribute(attribute, oid, name, child)
     except (KeyError, OSError, RuntimeError, TypeError, ValueError):
         return None
+
+
+def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str | None) -> Any:
+    """The value of an open attribute (see :func:`attr`); raises what h5py raises."""
+    tid = attribute.get_type()
+    kind = tid.get_class()
+    if kind == h5t.STRING and tid.is_variable_str():
+        space = attribute.get_space()
+        if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
+            return None
+        value = np.empty(space.shape, dtype=object)
+        attribute.read(value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
+    elif kind == h5t.STRING or kind == h5t.INTEGER or kind == h5t.FLOAT:
+        # fixed-size elements: their number from the stored size (no dataspace object to build); callers
+        # treat a 1-element attribute like a scalar and flatten arrays, so the shape is not needed
+        size = tid.get_size()
+        count, rest = divmod(h5a.get_info(attribute).data_size, size) if size else (0, 0)
+        if count == 0 or rest:
+            return None
+        if kind == h5t.STRING:
+            dtype = _bytes_dtype(size)
+            mtype = _memory_type(dtype.str, _ENCODINGS.get(tid.get_cset(), "ascii"))
+        else:
+            dtype = tid.dtype
+            mtype = _memory_type(dtype.str)
+        value = np.empty(() if count == 1 else (count,), dtype=dtype)
+        attribute.read(value, mtype=mtype)
+    else:  # enums (booleans), references, vlen numbers, array-typed attributes: h5py's general path
+        target = h5o.open(oid, child.encode()) if child else oid
+        return _high_level(target).attrs[name]
     return value[()] if value.ndim == 0 else value
 
 
@@ -119,6 +125,24 @@ def _memory_type(dtype: str, encoding: str | None = None) -> h5py.h5t.TypeID:
     if encoding is not None:
         return h5t.py_create(h5py.string_dtype(encoding, int(dtype[2:])))
     return h5t.py_create(np.dtype(dtype))
+
+
+def _wrap(oid: Any) -> h5py.Group | h5py.Dataset | None:
+    """The high-level object of a dataset or group id (``None`` for anything else)."""
+    if isinstance(oid, h5py.h5d.DatasetID):
+        return h5py.Dataset(oid)
+    if isinstance(oid, h5py.h5g.GroupID):
+        return h5py.Group(oid)
+    return None
+
+
+def name_of(oid: Any) -> str:
+    """HDF5 path of an open object id as ``str(h5py_object.name)`` gives it, without building the object."""
+    name = h5py.h5i.get_name(oid)
+    try:
+        return name.decode("utf8")
+    except (AttributeError, UnicodeDecodeError):  # anonymous (None) or not UTF-8: what str() of h5py's name says
+        return str(name)
 
 
 def _high_level(oid: Any) -> h5py.HLObject:
@@ -177,11 +201,25 @@ def nx_class(obj: h5py.HLObject) -> str | None:
 
 
 def units_of(obj: h5py.HLObject | h5py.h5o.ObjectID) -> str | None:
-    """The unit string of a field from any of :data:`UNIT_ATTRIBUTES`, or ``None`` when there is none."""
-    for name in UNIT_ATTRIBUTES:
-        text = attr_str(obj, name)
-        if text:
-            return text
+    """The unit string of a field from any of :data:`UNIT_ATTRIBUTES`, or ``None`` when there is none.
+
+    The attribute names are listed once (one HDF5 call) instead of probing each spelling: most fields
+    without a unit have no attribute at all.
+    """
+    oid = obj.id if isinstance(obj, h5py.HLObject) else obj
+    names: list[bytes] = []
+    try:
+        h5a.iterate(oid, names.append)
+    except (KeyError, OSError, RuntimeError, ValueError):
+        return None
+    for name, key in _UNIT_KEYS:
+        if key in names:
+            try:
+                text = decode(_read_attribute(h5a.open(oid, key), oid, name, None))
+            except (KeyError, OSError, RuntimeError, TypeError, ValueError):
+                continue
+            if text:
+                return text
     return None
 
 
@@ -212,6 +250,8 @@ class Walker:
         self._subgroups: dict[int, tuple[h5py.Group, list[tuple[str, str | None]]]] = {}
         self._groups: dict[tuple[int, str], tuple[h5py.Group, h5py.Group]] = {}
         self._ids: dict[tuple[int, str, str | None], Any] = {}
+        self._children: dict[tuple[int, str, str | None], h5py.Group | h5py.Dataset | None] = {}
+        self._path_ids: dict[str, Any] = {}
 
     # -- links ----------------------------------------------------------------------------------------------
     def resolve_file(self, filename: str) -> str:
@@ -244,12 +284,12 @@ class Walker:
     def child(self, group: h5py.Group, name: str, kind: str | None = None) -> h5py.Group | h5py.Dataset | None:
         """``group[name]`` or ``None``; a dangling ExternalLink is recorded as a :class:`LinkProblem`.
         ``kind`` (``"dataset"`` or ``"group"``) opens only an object of that kind (see :meth:`open_id`)."""
-        oid = self.open_id(group, name, kind)
-        if isinstance(oid, h5py.h5d.DatasetID):
-            return h5py.Dataset(oid)
-        if isinstance(oid, h5py.h5g.GroupID):
-            return h5py.Group(oid)
-        return None  # absent, dangling, or a committed datatype
+        key = (id(group), name, kind)
+        if key in self._children:
+            return self._children[key]
+        found = _wrap(self.open_id(group, name, kind))  # None: absent, dangling, or a committed datatype
+        self._children[key] = found
+        return found
 
     def open_id(self, group: h5py.Group, name: str, kind: str | None = None) -> Any:
         """Low-level id of ``group[name]`` or ``None`` (dangling ExternalLinks recorded).
@@ -280,8 +320,7 @@ class Walker:
                 path = posixpath.join(group.name or "/", name)
                 self.problems.setdefault(
                     path,
-                    LinkProblem(path, link.filename, link.path, self.resolve_file(link.filename),
-                                "external link"),
+                    LinkProblem(path, link.filename, link.path, self.resolve_file(link.filename), "external link"),
                 )
             return None
 
@@ -301,13 +340,21 @@ class Walker:
         ``kind`` says what is expected (``"dataset"``/``"group"``: the cheaper typed open is tried first)."""
         if path in self._paths:
             return self._paths[path]
-        found: Any
+        found = _wrap(self.get_id(path, kind))
+        self._paths[path] = found
+        return found
+
+    def get_id(self, path: str, kind: str | None = None) -> Any:
+        """Low-level id (dataset or group) at an absolute path, cached like :meth:`get`, or ``None``."""
+        if path in self._path_ids:
+            return self._path_ids[path]
+        oid: Any
         try:
             oid = _OPENERS.get(kind, h5o.open)(self.file.id, path.encode())
-            found = h5py.Dataset(oid) if isinstance(oid, h5py.h5d.DatasetID) else (
-                h5py.Group(oid) if isinstance(oid, h5py.h5g.GroupID) else None)
+            if not isinstance(oid, h5py.h5d.DatasetID | h5py.h5g.GroupID):
+                oid = None
         except (KeyError, OSError, RuntimeError, ValueError):  # walk link by link to see which one dangles
-            found = self.file
+            found: Any = self.file
             for part in path.strip("/").split("/"):
                 if not part:
                     continue
@@ -317,8 +364,9 @@ class Walker:
                 found = self.child(found, part)
                 if found is None:
                     break
-        self._paths[path] = found
-        return found
+            oid = found.id if found is not None else None
+        self._path_ids[path] = oid
+        return oid
 
     def subgroups(self, group: h5py.Group) -> list[tuple[str, str | None]]:
         """(name, ``@NX_class``) of the direct child groups of ``group``, found once per group.
@@ -368,17 +416,23 @@ class Walker:
 
         ``"."`` and empty values end a chain and give ``None``.
         """
+        base_path = base.name or "/"
+        found = self.resolve_depends_on_id(value, base_path, isinstance(base, h5py.Dataset))
+        return h5py.Dataset(found) if found is not None else None
+
+    def resolve_depends_on_id(self, value: str | None, base_path: str, from_dataset: bool) -> Any:
+        """:meth:`resolve_depends_on` for a base given by its path (a dataset's when ``from_dataset``);
+        the target's low-level dataset id, or ``None``."""
         if not value or value == ".":
             return None
         candidates = [value] if value.startswith("/") else ["/" + value]
-        if not value.startswith("/"):
-            where = base.name or "/"  # the group holding a dataset, from its path (``.parent`` opens a File)
-            parent = (posixpath.dirname(where) or "/") if isinstance(base, h5py.Dataset) else where
+        if not value.startswith("/"):  # the group holding a dataset, from its path (``.parent`` opens a File)
+            parent = (posixpath.dirname(base_path) or "/") if from_dataset else base_path
             candidates.append(posixpath.join(parent, value))
         for candidate in candidates:
-            obj = self.get(posixpath.normpath(candidate), "dataset")
-            if isinstance(obj, h5py.Dataset):
-                return obj
+            oid = self.get_id(posixpath.normpath(candidate), "dataset")
+            if isinstance(oid, h5py.h5d.DatasetID):
+                return oid
         return None
 
     def external_links(self, group: h5py.Group) -> list[tuple[str, h5py.ExternalLink]]:
