@@ -29,6 +29,19 @@ _UNIT_KEYS: tuple[tuple[str, bytes], ...] = tuple((n, n.encode()) for n in UNIT_
 _OPENERS: dict[str | None, Any] = {"dataset": h5d.open, "group": h5g.open}
 _EXTERNAL = h5l.TYPE_EXTERNAL
 
+#: whether a group member is a group: ``H5Gget_objinfo`` costs about 60 % of ``H5Oget_info`` (which also counts
+#: the attributes); h5py builds without the deprecated HDF5 1.6 API only have the latter
+if hasattr(h5g, "get_objinfo"):
+
+    def _is_group(gid: Any, name: bytes) -> bool:
+        return bool(h5g.get_objinfo(gid, name).type == h5g.GROUP)
+
+else:
+
+    def _is_group(gid: Any, name: bytes) -> bool:
+        return bool(h5o.get_info(gid, name).type == h5o.TYPE_GROUP)
+
+
 #: a dataset larger than this is never read whole by :func:`read_value` (pixel data, masks, flat fields)
 MAX_READ_ELEMENTS = 1_000_000
 
@@ -385,7 +398,7 @@ class Walker:
             if kind == _EXTERNAL:
                 continue
             try:
-                if h5o.get_info(group.id, name.encode()).type != h5o.TYPE_GROUP:
+                if not _is_group(group.id, name.encode()):
                     continue
             except (KeyError, OSError, RuntimeError, ValueError):
                 continue
