@@ -96,11 +96,21 @@ def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str 
     tid = attribute.get_type()
     kind = tid.get_class()
     if kind == h5t.STRING and tid.is_variable_str():
+        mtype = _vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii"))
+        stored = h5a.get_info(attribute).data_size
+        if stored:
+            # no dataspace object: a stored variable-length element takes at least 8 bytes (16 in practice), so
+            # this buffer holds them all; the slots after the last element stay None (an empty string is b"")
+            value = np.empty(stored // 8 + 2, dtype=object)
+            attribute.read(value, mtype=mtype)
+            if value[1] is None:
+                return value[0]
+            return value[: next(i for i, v in enumerate(value) if v is None)]
         space = attribute.get_space()
         if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
             return None
         value = np.empty(space.shape, dtype=object)
-        attribute.read(value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
+        attribute.read(value, mtype=mtype)
     elif kind == h5t.STRING or kind == h5t.INTEGER or kind == h5t.FLOAT:
         # fixed-size elements: their number from the stored size (no dataspace object to build); callers
         # treat a 1-element attribute like a scalar and flatten arrays, so the shape is not needed
