@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ else:
     def _is_group(gid: Any, name: bytes) -> bool:
         return bool(h5o.get_info(gid, name).type == h5o.TYPE_GROUP)
 
+
+#: what ``os.path.normpath`` would change in an absolute path: "//", "." or ".." parts, a trailing "/"
+_NOT_NORMAL = re.compile(r"//|/\.\.?(?:/|$)|/$")
 
 #: a dataset larger than this is never read whole by :func:`read_value` (pixel data, masks, flat fields)
 MAX_READ_ELEMENTS = 1_000_000
@@ -77,11 +81,8 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
     oid = obj.id if isinstance(obj, h5py.HLObject) else obj
     key = name.encode()
     try:
-        if child:
-            where = child.encode()
-            if not h5a.exists(oid, key, obj_name=where):
-                return None
-            attribute = h5a.open(oid, key, obj_name=where)
+        if child:  # asked for a member's class, which is nearly always there: no separate existence check
+            attribute = h5a.open(oid, key, obj_name=child.encode())
         else:
             if not h5a.exists(oid, key):
                 return None
@@ -283,6 +284,9 @@ class Walker:
             return os.path.abspath(self.path)
         if os.path.isabs(filename):
             return filename
+        joined = f"{self.directory.rstrip('/')}/{filename}"
+        if _NOT_NORMAL.search(joined) is None:  # already what normpath gives (a GDA list names one file per frame)
+            return joined
         return os.path.normpath(os.path.join(self.directory, filename))
 
     def links(self, group: h5py.Group) -> dict[str, int]:
