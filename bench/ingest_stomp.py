@@ -94,7 +94,8 @@ def raw_consume(config: BrokerConfig, destination: str, count: int, prefetch: in
         client.disconnect()
 
 
-def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path) -> float:
+def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path,
+                   batch_size: int) -> float:
     """Seconds ``mxicat ingest`` (in process) needs to register ``count`` messages."""
     from mxicat.catalogue.embedded.store import init_catalogue
     from mxicat.mx import open_catalogue
@@ -104,7 +105,8 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
         warnings.simplefilter("ignore")
         with open_catalogue(f"sqlite:///{db}") as mx:
             mx.sync_parameter_types()
-            ingester = Ingester(config, CatalogueSink(mx), queue_name=destination, prefetch=prefetch)
+            ingester = Ingester(config, CatalogueSink(mx), queue_name=destination, prefetch=prefetch,
+                                batch_size=batch_size)
 
             class Counting:
                 def __init__(self, inner: CatalogueSink) -> None:
@@ -139,6 +141,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--broker", default="127.0.0.1:61613")
     parser.add_argument("--prefetch", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=Ingester.batch_size,
+                        help="mxicat ingest --batch-size (messages per catalogue transaction)")
     args = parser.parse_args()
     config = BrokerConfig.from_url(args.broker)
     template = _template()
@@ -149,7 +153,7 @@ def main() -> None:
     raw = raw_consume(config, raw_q, args.messages, args.prefetch)
     _fill(config, mx_q, template, args.messages)
     with tempfile.TemporaryDirectory() as tmp:
-        ours = mxicat_consume(config, mx_q, args.messages, args.prefetch, Path(tmp) / "bench.db")
+        ours = mxicat_consume(config, mx_q, args.messages, args.prefetch, Path(tmp) / "bench.db", args.batch_size)
     raw_rate, our_rate = args.messages / raw, args.messages / ours
     print(f"raw STOMP consumer (receive + ack) : {raw:8.2f} s  {raw_rate:9.1f} msg/s")
     print(f"mxicat ingest -> embedded catalogue: {ours:8.2f} s  {our_rate:9.1f} msg/s")

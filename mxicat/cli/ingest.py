@@ -25,6 +25,9 @@ from mxicat.cli.output import echo_json, echo_table
 @click.option("--window-hours", type=float, default=48.0, show_default=True,
               help="How far from a session's dates a dataset still belongs to it.")
 @click.option("--prefetch", type=int, default=100, show_default=True, help="Unacked messages in flight.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Most messages registered in one catalogue transaction (only those already received are "
+              "batched, never waited for; each is acked after its batch commits; at most --prefetch).")
 @click.option("--idle-exit", type=float, metavar="SECONDS",
               help="Stop once the queue stayed empty this long (batch runs; default: run until SIGTERM).")
 @click.option("--check", is_flag=True, help="Report broker connectivity, consumers and queue depth; exit 1 "
@@ -34,12 +37,13 @@ from mxicat.cli.output import echo_json, echo_table
 @pass_cli
 def ingest(cli: CliContext, broker: str | None, queue_name: str | None, vhost: str | None,
            dead_letter_queue: str | None, unscheduled: str, window_hours: float, prefetch: int,
-           idle_exit: float | None, check: bool, fmt: str) -> None:
+           batch_size: int, idle_exit: float | None, check: bool, fmt: str) -> None:
     """Consume pyicat-plus messages (MXCuBE, BLISS, pipelines) into the catalogue.
 
-    Each message is acked only after its catalogue transaction commits; messages that can never be
-    processed go to the dead-letter queue with the reason in the x-mxicat-error header; while the catalogue
-    is unreachable messages stay queued. SIGTERM stops after the message in hand.
+    Each message is acked only after its catalogue transaction commits (messages already received are
+    registered together, up to --batch-size per transaction); messages that can never be processed go to the
+    dead-letter queue with the reason in the x-mxicat-error header; while the catalogue is unreachable
+    messages stay queued. SIGTERM stops after the batch in hand.
 
     Example:
 
@@ -70,7 +74,7 @@ def ingest(cli: CliContext, broker: str | None, queue_name: str | None, vhost: s
     policy = SchedulePolicy(window_hours=window_hours, unscheduled=unscheduled)
     with open_catalogue(settings.catalogue, settings=settings) as mx:
         ingester = Ingester(config, CatalogueSink(mx, policy=policy), queue_name=destination,
-                            dead_letter_queue=dead_letter_queue, prefetch=prefetch)
+                            dead_letter_queue=dead_letter_queue, prefetch=prefetch, batch_size=batch_size)
         signal.signal(signal.SIGTERM, ingester.stop)
         signal.signal(signal.SIGINT, ingester.stop)
         stats = ingester.run(idle_exit=idle_exit)

@@ -18,6 +18,7 @@ Delivery rules:
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -80,11 +81,24 @@ class Ingester:
         return self.dead_letter_queue or f"{self.queue_name}.DLQ"
 
     def stop(self, *_: object) -> None:
-        """Ask the loop to finish the message in hand and return (usable as a signal handler)."""
+        """Ask the loop to finish the batch in hand and return (usable as a signal handler)."""
         self.stop_event.set()
 
     def run(self, *, idle_exit: float | None = None) -> IngestStats:
         """Consume until :meth:`stop` (or, with ``idle_exit``, until the queue stayed empty that long)."""
+        warm_up = getattr(self.sink, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+        # the ontology and unit registry are large and live forever: keep the cyclic garbage collector from
+        # rescanning them while messages stream through (measured: ~20 % of the time per message)
+        gc.collect()
+        gc.freeze()
+        try:
+            return self._run(idle_exit)
+        finally:
+            gc.unfreeze()
+
+    def _run(self, idle_exit: float | None) -> IngestStats:
         backoff = 0.5
         while not self.stop_event.is_set():
             client = self.client_factory(self.config)
@@ -104,36 +118,44 @@ class Ingester:
         return self.stats
 
     def _consume(self, client: StompClient, idle_exit: float | None) -> bool:
-        """Process deliveries; True when finished for good, False to reconnect."""
+        """Process deliveries; True when finished for good (stopped, or idle), raises to reconnect."""
+        batched = hasattr(self.sink, "handle_batch")
         idle_since = time.monotonic()
         while not self.stop_event.is_set():
-            try:
-                item = client.inbox.get(timeout=0.2)
-            except queue.Empty:
+            deliveries = self._collect(client)
+            if not deliveries:
                 if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
                     return True
                 continue
-            batch = [item]
-            limit = max(1, min(self.batch_size, self.prefetch))
-            while len(batch) < limit and not isinstance(batch[-1], Exception):
-                try:
-                    batch.append(client.inbox.get_nowait())
-                except queue.Empty:
-                    break
-            if isinstance(batch[-1], Exception):  # the connection is gone: unacked messages come back
-                err = batch[-1]
-                raise err if isinstance(err, UnavailableError) else UnavailableError(str(err))
             idle_since = time.monotonic()
-            deliveries = [d for d in batch if isinstance(d, Delivery)]
-            if len(deliveries) == 1 or not hasattr(self.sink, "handle_batch"):
+            if not batched:
                 for delivery in deliveries:
                     self._deliver(client, delivery)
-            else:
-                self._deliver_batch(client, deliveries)
+                continue
+            parsed = self._parse_all(client, deliveries)
+            if parsed:
+                self._finish(client, self._handle_batch(client, parsed))
         return True
 
-    def _deliver_batch(self, client: StompClient, deliveries: list[Delivery]) -> None:
-        """Parse, hand the batch to the sink, ack each message it committed (only after it returned)."""
+    def _collect(self, client: StompClient) -> list[Delivery]:
+        """The first delivery (waited for up to 0.2 s) and those already waiting after it, at most
+        ``batch_size``; raises :class:`UnavailableError` when the connection is gone."""
+        limit = max(1, min(self.batch_size, self.prefetch))
+        batch: list[Delivery] = []
+        try:
+            item = client.inbox.get(timeout=0.2)
+            while True:
+                if isinstance(item, Exception):  # unacked messages are redelivered after the reconnect
+                    raise item if isinstance(item, UnavailableError) else UnavailableError(str(item))
+                batch.append(item)
+                if len(batch) >= limit:
+                    break
+                item = client.inbox.get_nowait()
+        except queue.Empty:
+            pass
+        return batch
+
+    def _parse_all(self, client: StompClient, deliveries: list[Delivery]) -> list[tuple[Delivery, Message]]:
         parsed: list[tuple[Delivery, Message]] = []
         for delivery in deliveries:
             self.stats.received += 1
@@ -142,10 +164,14 @@ class Ingester:
             message = self._parse(client, delivery)
             if message is not None:
                 parsed.append((delivery, message))
-        if not parsed:
-            return
+        return parsed
+
+    def _handle_batch(
+        self, client: StompClient, parsed: list[tuple[Delivery, Message]]
+    ) -> list[tuple[Delivery, MxicatError | None]]:
+        """Hand a batch to the sink: (delivery, refusal or None) per message, [] when handled one by one."""
         try:
-            errors = self.sink.handle_batch([message for _, message in parsed])  # type: ignore[attr-defined]
+            errors = self.sink.handle_batch([m for _, m in parsed])  # type: ignore[attr-defined]
         except UnavailableError:
             self.stats.requeued += len(parsed)
             for delivery, _ in parsed:
@@ -155,8 +181,12 @@ class Ingester:
             logger.exception("batch of %d messages failed; handling them one by one", len(parsed))
             for delivery, message in parsed:
                 self._handle_one(client, delivery, message)
-            return
-        for (delivery, _), error in zip(parsed, errors, strict=True):
+            return []
+        return list(zip([d for d, _ in parsed], errors, strict=True))
+
+    def _finish(self, client: StompClient, settled: list[tuple[Delivery, MxicatError | None]]) -> None:
+        """Ack what the sink committed, dead-letter what it refused."""
+        for delivery, error in settled:
             if error is None:
                 client.ack(delivery)
                 self.stats.processed += 1

@@ -130,10 +130,17 @@ def _parse_xml(raw: bytes) -> Message:
 
 
 def _text(element: ElementTree.Element, name: str) -> str | None:
-    child = element.find(f"{{{ICAT_NS}}}{name}")
+    child = element.find(_TAGS.get(name) or f"{{{ICAT_NS}}}{name}")
     if child is None or child.text is None:
         return None
     return child.text.strip()
+
+
+#: qualified tag names (``{namespace}name``) of the elements read, built once
+_TAGS = {name: f"{{{ICAT_NS}}}{name}" for name in (
+    "name", "value", "parameter", "sample", "investigation", "instrument", "location", "startDate", "endDate",
+    "experiment", "investigationId")}
+_PARAMETER, _NAME, _VALUE = _TAGS["parameter"], _TAGS["name"], _TAGS["value"]
 
 
 def _required(element: ElementTree.Element, name: str, kind: str) -> str:
@@ -145,11 +152,13 @@ def _required(element: ElementTree.Element, name: str, kind: str) -> str:
 
 def _dataset(root: ElementTree.Element) -> DatasetMessage:
     parameters: dict[str, str] = {}
-    for param in root.findall(f"{{{ICAT_NS}}}parameter"):
-        name = _text(param, "name")
+    for param in root.iterfind(_PARAMETER):
+        name_element, value_element = param.find(_NAME), param.find(_VALUE)
+        name = name_element.text.strip() if name_element is not None and name_element.text is not None else ""
         if not name:
             raise MessageError("dataset parameter without a name")
-        parameters[name] = _text(param, "value") or ""
+        value = value_element.text if value_element is not None else None
+        parameters[name] = value.strip() if value is not None else ""
     sample = root.find(f"{{{ICAT_NS}}}sample")
     sample_name = (_text(sample, "name") if sample is not None else None) or parameters.get("Sample_name")
     if not sample_name:

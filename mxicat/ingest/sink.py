@@ -83,6 +83,10 @@ class CatalogueSink:
             self._schedules[proposal] = cached
         return cached[1]
 
+    def warm_up(self) -> None:
+        """Load the ontology and its ParameterType definitions now rather than with the first message."""
+        _ = self.mx.term_definitions
+
     def handle(self, message: Message) -> None:
         if isinstance(message, DatasetMessage):
             self._dataset(message)

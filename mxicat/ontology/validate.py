@@ -99,13 +99,14 @@ def validate(
             result.problems.append(Problem(key, value, f"{term.name} is used by "
                                                        f"{'/'.join(term.techniques)}, not {technique}"))
             continue
-        unit = units.get(key) or units.get(resolved.key) or units.get(term.name)
+        unit = (units.get(key) or units.get(resolved.key) or units.get(term.name)) if units else None
         try:
             canonical, notes = coerce(term, value, unit)
         except ValueError as err:
             result.problems.append(Problem(key, value, str(err)))
             continue
-        result.notes.extend(f"{key}: {n}" for n in notes)
+        if notes:
+            result.notes.extend(f"{key}: {n}" for n in notes)
         previous = result.sources.get(resolved.key)
         if previous is not None and not _same(result.values[resolved.key], canonical):
             result.problems.append(Problem(

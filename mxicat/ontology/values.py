@@ -32,6 +32,8 @@ from mxicat.ontology.units import (
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 #: PDBx ``yyyy-mm-dd:hh:mm-flex`` (a colon between date and time)
+_FLOAT_MARKS = frozenset(".eEnN")
+_PLAIN_NUMBERS = (float, int)
 _PDBX_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}):(\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$")
 
 
@@ -49,11 +51,12 @@ def coerce(term: Term, value: Any, unit: str | None = None) -> tuple[Any, list[s
     Raises:
         ValueError: with the reason (not a number, incompatible unit, out of range, not allowed ...).
     """
-    if isinstance(value, Mapping) and "value" in value:
-        unit = value.get("unit", value.get("units", unit))
-        value = value["value"]
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
+    if type(value) is not str:  # plain strings (every pyicat-plus value) skip the slow ABC checks
+        if isinstance(value, Mapping) and "value" in value:
+            unit = value.get("unit", value.get("units", unit))
+            value = value["value"]
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
     if term.type in ("float", "int"):
         return _numeric(term, value, unit)
     if unit not in (None, ""):
@@ -69,14 +72,14 @@ def coerce(term: Term, value: Any, unit: str | None = None) -> tuple[Any, list[s
 
 def _numeric(term: Term, value: Any, unit: str | None) -> tuple[Any, list[str]]:
     notes: list[str] = []
-    if is_quantity(value):
+    if type(value) is not str and is_quantity(value):
         number = convert_quantity(value, term.unit)
         unit_given = True
     else:
         magnitude, unit = _magnitude(value, unit)
         unit_given = unit is not None
         number = magnitude if unit is None else convert_magnitude(magnitude, unit, term.unit)
-    if isinstance(number, bool) or not isinstance(number, numbers.Real):
+    if type(number) not in _PLAIN_NUMBERS and (isinstance(number, bool) or not isinstance(number, numbers.Real)):
         raise ValueError(f"expected a single number, got {type(number).__name__}")
     if not math.isfinite(float(number)):
         raise ValueError("not a finite number")
@@ -103,6 +106,8 @@ def _numeric(term: Term, value: Any, unit: str | None) -> tuple[Any, list[str]]:
 
 def _magnitude(value: Any, unit: str | None) -> tuple[Any, str | None]:
     """(number, unit) of a bare number or a numeric string; strings may carry their own unit."""
+    if type(value) is str:
+        return _magnitude_text(value, unit)
     if isinstance(value, bool):
         raise ValueError("expected a number, got a boolean")
     if isinstance(value, numbers.Real):
@@ -110,22 +115,26 @@ def _magnitude(value: Any, unit: str | None) -> tuple[Any, str | None]:
     if hasattr(value, "shape") and getattr(value, "size", None) == 1 and hasattr(value, "item"):
         return _magnitude(value.item(), unit)  # numpy scalars and 1-element arrays (h5py)
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("empty value")
-        try:
-            return float(text) if _looks_float(text) else int(text), unit
-        except ValueError:
-            pass
-        parsed = parse_quantity_text(text)
-        if parsed is None:
-            raise ValueError(f"not a number: {value!r}")
-        return parsed
+        return _magnitude_text(value, unit)
     raise ValueError(f"expected a number, got {type(value).__name__}")
 
 
+def _magnitude_text(value: str, unit: str | None) -> tuple[Any, str | None]:
+    text = value.strip()
+    if not text:
+        raise ValueError("empty value")
+    try:
+        return float(text) if _looks_float(text) else int(text), unit
+    except ValueError:
+        pass
+    parsed = parse_quantity_text(text)
+    if parsed is None:
+        raise ValueError(f"not a number: {value!r}")
+    return parsed
+
+
 def _looks_float(text: str) -> bool:
-    return any(c in text for c in ".eEnN")  # "1e5", "0.5", "nan", "inf"
+    return not _FLOAT_MARKS.isdisjoint(text)  # "1e5", "0.5", "nan", "inf"
 
 
 def _unit_suffix(term: Term) -> str:

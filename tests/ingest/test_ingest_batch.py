@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mxicat.errors import BadParameterError, MxicatError, ValidationError
+from mxicat.errors import BadParameterError, MxicatError, UnavailableError, ValidationError
 from mxicat.ingest.broker import BrokerConfig, Delivery, StompClient
 from mxicat.ingest.consumer import ERROR_HEADER, Ingester
 from mxicat.ingest.messages import DatasetMessage, InvestigationMessage, Message, parse_message
@@ -41,6 +41,26 @@ def raw_message(name: str, sample: str = "lyso-A1", **params: str) -> DatasetMes
         name=name,
         location=f"{RAW}/{name}",
         sample_name=sample,
+        parameters=parameters,
+        start_date=when,
+        end_date=when,
+    )
+
+
+def processed_message(name: str, *inputs: str) -> DatasetMessage:
+    parameters = {
+        "Sample_name": "lyso-A1",
+        "input_datasets": ",".join(inputs),
+        "Process_program": "autoPROC",
+        "MXAutoprocIntegrationScaling_rMerge": "0.05",
+    }
+    when = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    return DatasetMessage(
+        proposal="mx2532",
+        beamline="id23eh2",
+        name=name,
+        location=f"{RAW}/processed/{name}",
+        sample_name="lyso-A1",
         parameters=parameters,
         start_date=when,
         end_date=when,
@@ -105,6 +125,7 @@ def test_batch_stores_what_one_by_one_stores(two: tuple[MxCatalogue, MxCatalogue
         raw_message("run_02", MX_exposureTime="fast", experimentPlan="OSC"),  # unverified values
         InvestigationMessage(proposal="mx2532", beamline="id23eh2", start_date=datetime(2026, 11, 20, 8, tzinfo=UTC)),
         raw_message("run_01", MX_exposureTime="0.02"),  # the same dataset again, changed, in the batch
+        processed_message("proc_01", f"{RAW}/run_01"),  # needs run_01 of this batch committed first
         raw_message("run_03", sample="lyso-B2"),
         raw_message("run_02", MX_exposureTime="fast", experimentPlan="OSC"),  # again, unchanged
     ]
@@ -113,7 +134,9 @@ def test_batch_stores_what_one_by_one_stores(two: tuple[MxCatalogue, MxCatalogue
     assert [repr(e) for e in got] == [repr(e) for e in want] == ["None"] * len(messages)
     assert _stored(batch_mx) == _stored(single_mx)
     assert batch_mx.dataset("run_01")["metadata"]["exposure_time"] == pytest.approx(0.02)
-    assert batch_mx.count_datasets() == 3
+    assert batch_mx.count_datasets() == 4
+    inputs = batch_mx.dataset("proc_01")["provenance"]["inputs"]
+    assert [d["name"] for d in inputs] == ["run_01"]
 
 
 def test_redelivered_and_partly_existing_batches_change_nothing(two: tuple[MxCatalogue, MxCatalogue]) -> None:
@@ -149,20 +172,25 @@ def test_a_refused_message_does_not_poison_its_batch(two: tuple[MxCatalogue, MxC
     assert _stored(mx) == _stored(single_mx)
 
 
-class _Recording(StompClient):
-    """A real STOMP client that waits for the whole queue before consuming (so batches form) and checks,
-    at every ack, that the message's dataset is already committed (read through another connection)."""
+class _Waiting(StompClient):
+    """A real STOMP client that waits until the whole queue arrived before consuming, so batches form."""
 
     expected = 0
-    db: Path
-    acked: list[str] = []
-    uncommitted: list[str] = []
 
     def subscribe(self, destination: str, *, prefetch: int = 100, sub_id: str = "mxicat") -> None:
         super().subscribe(destination, prefetch=prefetch, sub_id=sub_id)
         deadline = time.monotonic() + 10
         while self.inbox.qsize() < self.expected and time.monotonic() < deadline:
             time.sleep(0.01)
+
+
+class _Recording(_Waiting):
+    """Checks, at every ack, that the message's dataset is already committed (read through another
+    connection)."""
+
+    db: Path
+    acked: list[str] = []
+    uncommitted: list[str] = []
 
     def ack(self, delivery: Delivery) -> None:
         name = parse_message(delivery.body)
@@ -237,3 +265,49 @@ def test_acks_follow_the_commit_and_bad_messages_go_to_the_dlq(broker: str, queu
     reader.disconnect()
     assert len(dead) == 1 and b"run_05" in dead[0].body
     assert "longer than 4000" in dead[0].headers[ERROR_HEADER]
+
+
+def test_a_failing_batch_is_retried_message_by_message_or_given_back(broker: str, queue_name: str) -> None:
+    raw = StompClient(BrokerConfig.from_url(broker))
+    raw.connect()
+    for name in ("run_a", "run_b", "run_c"):
+        raw.send(
+            queue_name,
+            (
+                "<tns:dataset xmlns:tns='http://www.esrf.fr/icat'><tns:investigation>mx2532"
+                "</tns:investigation><tns:instrument>id23eh2</tns:instrument><tns:name>"
+                f"{name}</tns:name><tns:location>/d/{name}</tns:location><tns:sample><tns:name>s"
+                "</tns:name></tns:sample></tns:dataset>"
+            ).encode(),
+        )
+    raw.disconnect()
+
+    class Flaky:
+        """handle_batch fails (catalogue down the first time, then a bug); handle works."""
+
+        def __init__(self) -> None:
+            self.batches = 0
+            self.names: list[str] = []
+
+        def handle(self, message: Message) -> None:
+            assert isinstance(message, DatasetMessage)
+            self.names.append(message.name)
+
+        def handle_batch(self, messages: Sequence[Message]) -> list[MxicatError | None]:
+            self.batches += 1
+            if self.batches == 1:
+                raise UnavailableError("catalogue is down")
+            raise RuntimeError("a bug in the batch path")
+
+    sink = Flaky()
+    _Waiting.expected = 3
+    stats = Ingester(
+        BrokerConfig.from_url(broker),
+        sink,
+        queue_name=queue_name,
+        max_backoff=0.2,  # type: ignore[arg-type]
+        client_factory=_Waiting,
+    ).run(idle_exit=1.5)
+    assert stats.requeued == 3 and stats.redelivered == 3  # the whole batch came back once
+    assert sorted(sink.names) == ["run_a", "run_b", "run_c"] and stats.processed == 3
+    assert stats.dead_lettered == 0
