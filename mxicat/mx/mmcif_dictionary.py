@@ -87,8 +87,9 @@ def check_mmcif(text_or_doc: Any, dictionary: PdbxDictionary) -> list[str]:
     for block in doc:
         for item in block:
             tags: list[tuple[str, list[str]]] = []
-            if item.pair is not None:
-                tags.append((item.pair[0], [item.pair[1]]))
+            pair: Any = item.pair
+            if pair is not None:
+                tags.append((pair[0], [pair[1]]))
             elif item.loop is not None:
                 loop, width = item.loop, item.loop.width()
                 values = list(loop.values)

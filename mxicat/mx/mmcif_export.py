@@ -94,7 +94,7 @@ def export_mmcif(records: ExportRecord | Iterable[ExportRecord], *, ontology: An
             name += "_"
         names.add(name)
         _BlockWriter(ontology, record, name).write(doc.add_new_block(name))
-    return str(doc.as_string(gemmi.cif.Style.Pdbx))
+    return str(doc.as_string(gemmi.cif.Style.Pdbx))  # type: ignore[arg-type]  # gemmi converts a Style
 
 
 def _block_name(name: str) -> str:
