@@ -119,12 +119,9 @@ def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str 
         count, rest = divmod(h5a.get_info(attribute).data_size, size) if size else (0, 0)
         if count == 0 or rest:
             return None
-        if kind == h5t.STRING:
-            dtype = _bytes_dtype(size)
-            mtype = _memory_type(dtype.str, _ENCODINGS.get(tid.get_cset(), "ascii"))
-        else:
-            dtype = tid.dtype
-            mtype = _memory_type(dtype.str)
+        dtype, mtype = _fixed_types(tid, kind)
+        if mtype is None:
+            return _high_level(h5o.open(oid, child.encode()) if child else oid).attrs[name]
         value = np.empty(() if count == 1 else (count,), dtype=dtype)
         attribute.read(value, mtype=mtype)
     else:  # enums (booleans), references, vlen numbers, array-typed attributes: h5py's general path
@@ -178,34 +175,73 @@ def _high_level(oid: Any) -> h5py.HLObject:
 def read_id(dataset: h5py.h5d.DatasetID) -> Any:
     """The value of a small dataset read through its low-level id (about twice as fast as wrapping it in
     ``h5py.Dataset`` and indexing); ``None`` if unreadable, empty-shaped or larger than
-    :data:`MAX_READ_ELEMENTS`."""
+    :data:`MAX_READ_ELEMENTS`.
+
+    The numpy type comes from :func:`_fixed_types` (h5py's own ``dtype`` of a freshly opened dataset costs
+    more than the read itself); other kinds of data go through h5py's general path.
+    """
     try:
-        shape = dataset.shape
+        shape = dataset.get_space().shape
         if shape is None or math.prod(shape) > MAX_READ_ELEMENTS:
             return None
-        dtype = dataset.dtype
-        kind = dtype.kind
-        if kind == "O":
-            string = h5py.check_string_dtype(dtype)
-            if string is None:
-                return h5py.Dataset(dataset)[()]  # vlen numbers, references: h5py's general path
+        tid = dataset.get_type()
+        kind = tid.get_class()
+        if kind == h5t.STRING and tid.is_variable_str():
+            value = np.empty(shape, dtype=_vlen_string_dtype(_ENCODINGS.get(tid.get_cset(), "ascii")))
+            dataset.read(h5s.ALL, h5s.ALL, value, mtype=_vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii")))
+        elif kind == h5t.STRING or kind == h5t.INTEGER or kind == h5t.FLOAT:
+            dtype, mtype = _fixed_types(tid, kind)
+            if mtype is None:  # a number type h5py maps to a special dtype: its general path
+                return h5py.Dataset(dataset)[()]
             value = np.empty(shape, dtype=dtype)
-            dataset.read(h5s.ALL, h5s.ALL, value, mtype=_vlen_string_type(string.encoding))
-        elif dtype.subdtype is not None:
+            dataset.read(h5s.ALL, h5s.ALL, value, mtype=mtype)
+        else:  # enums, vlen numbers, references, compounds, array types: h5py's general path
             return h5py.Dataset(dataset)[()]
-        else:
-            value = np.empty(shape, dtype=dtype)
-            if kind in "fiu":
-                dataset.read(h5s.ALL, h5s.ALL, value, mtype=_memory_type(dtype.str))
-            elif kind == "S":
-                string = h5py.check_string_dtype(dtype)
-                encoding = string.encoding if string is not None else None
-                dataset.read(h5s.ALL, h5s.ALL, value, mtype=_memory_type(dtype.str, encoding))
-            else:
-                dataset.read(h5s.ALL, h5s.ALL, value)
     except (KeyError, OSError, RuntimeError, TypeError, ValueError):
         return None
     return value[()] if value.ndim == 0 else value
+
+
+#: standard HDF5 number types → (their numpy dtype, the memory type h5py reads them with), by
+#: (class, size, byte order, sign); a stored type is mapped only when ``H5Tequal`` confirms it is that type
+_NUMBER_TYPES: dict[tuple[int, int, int, int], tuple[h5py.h5t.TypeID, np.dtype[Any]]] = {}
+for _order, _prefix in ((h5t.ORDER_LE, "<"), (h5t.ORDER_BE, ">")):
+    for _size in (1, 2, 4, 8):
+        for _sign, _letter in ((h5t.SGN_2, "i"), (h5t.SGN_NONE, "u")):
+            _std = h5t.py_create(np.dtype(f"{_prefix}{_letter}{_size}"))
+            _NUMBER_TYPES[(h5t.INTEGER, _size, _order, _sign)] = (_std, np.dtype(f"{_prefix}{_letter}{_size}"))
+    for _size in (4, 8):
+        _std = h5t.py_create(np.dtype(f"{_prefix}f{_size}"))
+        _NUMBER_TYPES[(h5t.FLOAT, _size, _order, -1)] = (_std, np.dtype(f"{_prefix}f{_size}"))
+
+
+def _fixed_types(tid: h5py.h5t.TypeID, kind: int) -> tuple[np.dtype[Any], Any]:
+    """(numpy dtype, memory type) for reading a fixed-size string or number stored as ``tid`` (of class
+    ``kind``) — what h5py's ``tid.dtype`` and its read would use, without building either per read. Numbers
+    outside :data:`_NUMBER_TYPES` get h5py's dtype and its memory type (``None`` when h5py gives a dtype
+    numpy cannot read into directly)."""
+    if kind == h5t.STRING:
+        dtype = _bytes_dtype(tid.get_size())
+        encoding = _ENCODINGS.get(tid.get_cset(), "ascii")
+        return _string_dtype(encoding, dtype.itemsize), _memory_type(dtype.str, encoding)
+    key = (kind, tid.get_size(), tid.get_order(), tid.get_sign() if kind == h5t.INTEGER else -1)
+    known = _NUMBER_TYPES.get(key)
+    if known is not None and tid.equal(known[0]):
+        return known[1], _memory_type(known[1].str)
+    dtype = tid.dtype
+    if dtype.kind not in "fiu" or dtype.subdtype is not None or dtype.metadata:
+        return dtype, None
+    return dtype, _memory_type(dtype.str)
+
+
+@functools.cache
+def _string_dtype(encoding: str, size: int) -> np.dtype[Any]:
+    return h5py.string_dtype(encoding, size)
+
+
+@functools.cache
+def _vlen_string_dtype(encoding: str) -> np.dtype[Any]:
+    return h5py.string_dtype(encoding)
 
 
 @functools.cache
