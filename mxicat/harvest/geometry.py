@@ -12,25 +12,35 @@ axis convention, which real files do not guarantee, so no value is derived and n
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from mxicat.harvest import units
 from mxicat.harvest.nexus import NXdetector_module, NXtransformation, depends_on_chain
 from mxicat.harvest.nxwalk import as_floats, attr, attr_str
 
+#: a 3-vector as plain floats (numpy's per-call overhead is most of the cost on three elements)
+Vector = tuple[float, float, float]
 
-def _unit_vector(axis: NXtransformation) -> np.ndarray | None:
+
+def _unit_vector(axis: NXtransformation) -> Vector | None:
     vector = axis.vector
     if vector is None or len(vector) != 3:
         return None
-    array = np.asarray(vector, dtype=float)
-    norm = float(np.linalg.norm(array))
-    return array / norm if norm > 0 else None
+    return _normalised((float(vector[0]), float(vector[1]), float(vector[2])))
+
+
+def _normalised(vector: Vector) -> Vector | None:
+    norm = math.sqrt(vector[0] * vector[0] + vector[1] * vector[1] + vector[2] * vector[2])
+    return (vector[0] / norm, vector[1] / norm, vector[2] / norm) if norm > 0 else None
+
+
+def _cross(a: Vector, b: Vector) -> Vector:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
 def _rotated(axis: NXtransformation) -> bool:
     """A rotation whose (first) angle is not zero: a rotated detector arm."""
-    return axis.transformation_type == "rotation" and axis.values is not None and bool(np.any(axis.values[:1] != 0))
+    return axis.transformation_type == "rotation" and axis.values is not None and float(axis.values[0]) != 0
 
 
 def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
@@ -45,10 +55,10 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     fast_u, slow_u = _unit_vector(fast), _unit_vector(NXtransformation(module.walker, slow_set))
     if fast_u is None or slow_u is None:
         return None
-    normal = np.cross(fast_u, slow_u)
-    if np.linalg.norm(normal) == 0:
+    normal = _normalised(_cross(fast_u, slow_u))
+    if normal is None:
         return None
-    origin = np.zeros(3)
+    origin = [0.0, 0.0, 0.0]
     for axis in chain:
         values = axis.values
         value = float(values[0]) if values is not None else 0.0
@@ -67,12 +77,14 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
             if direction is None and value != 0.0:
                 return None
             if direction is not None:
-                origin = origin + direction * units.convert(value, axis.units or "m", "detector_distance")
+                length = units.convert(value, axis.units or "m", "detector_distance")
+                origin = [origin[i] + direction[i] * length for i in range(3)]
             unit_of_offset = offset_unit
         else:
             return None
-        if offset is not None and offset.size == 3 and np.any(offset != 0):
+        if offset is not None and offset.size == 3 and any(float(v) != 0 for v in offset):
             if unit_of_offset is None:
                 return None
-            origin = origin + offset * units.convert(1.0, unit_of_offset, "detector_distance")
-    return abs(float(np.dot(origin, normal / np.linalg.norm(normal)))), chain[0].path
+            scale = units.convert(1.0, unit_of_offset, "detector_distance")
+            origin = [origin[i] + float(offset[i]) * scale for i in range(3)]
+    return abs(origin[0] * normal[0] + origin[1] * normal[1] + origin[2] * normal[2]), chain[0].path
