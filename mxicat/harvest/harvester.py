@@ -17,6 +17,7 @@ from typing import TypeAlias
 
 import h5py
 import numpy as np
+from h5py import h5f, h5p
 
 from mxicat.harvest import units
 from mxicat.harvest.dials import harvest_dials_expt, is_experiment_list
@@ -383,6 +384,15 @@ class SweepBuilder:
 
 
 @cache
+def _read_fapl() -> h5py.h5p.PropFAID:
+    """The file access property list ``h5py.File(path, "r")`` builds on every open (HDF5's defaults with
+    h5py's library-version bounds), built once."""
+    fapl = h5p.create(h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5f.LIBVER_EARLIEST, h5f.LIBVER_LATEST)
+    return fapl
+
+
+@cache
 def _known(term: str) -> bool:
     units.canonical_unit(term)
     return term not in units.MISSING_TERMS and (units._ontology() is not None or term in units.FALLBACK_UNITS)
@@ -472,7 +482,7 @@ def harvest_nexus(path: str | os.PathLike[str]) -> HarvestResult:
     if not os.path.isfile(text):
         raise HarvestError(text, "no such file")
     try:
-        handle = h5py.File(text, "r")
+        handle = h5py.File(h5f.open(os.fsencode(text), h5f.ACC_RDONLY, fapl=_read_fapl()))
     except OSError as err:  # only now tell "not HDF5" from "corrupt" (checking first costs a second open)
         try:
             is_hdf5 = h5py.is_hdf5(text)
