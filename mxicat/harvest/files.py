@@ -15,24 +15,25 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable
+from types import EllipsisType
 
 import h5py
-import numpy as np
+from h5py import h5t
 
-from mxicat.harvest.nexus import NXentry
-from mxicat.harvest.nxwalk import Walker, attr, decode, nx_class, read_value
+from mxicat.harvest.nexus import NXdata, NXdetector, NXentry, NXinstrument
+from mxicat.harvest.nxwalk import Walker, attr, decode_all, name_of, nx_class, read_id
 from mxicat.harvest.result import Datafile
 
 #: classes whose linked datasets hold frames (the linked files are "data", everything else "external")
 DATA_CLASSES: tuple[str, ...] = ("NXdata", "NXdetector")
 
 
-def _is_data_link(walker: Walker, link_path: str) -> bool:
-    parent, _, leaf = link_path.rpartition("/")
-    if not leaf.startswith("data"):
+def _is_data_link(link_path: str, holder: h5py.Group, holder_class: str | None | EllipsisType) -> bool:
+    """Whether an ExternalLink holds frames: a ``data*`` member of an NXdata or NXdetector group (``...``:
+    the holder's class is read only now, when it matters)."""
+    if not link_path.rpartition("/")[2].startswith("data"):
         return False
-    holder = walker.get(parent or "/", "group")
-    return holder is not None and nx_class(holder) in DATA_CLASSES
+    return (nx_class(holder) if holder_class is ... else holder_class) in DATA_CLASSES
 
 
 def _virtual_datasets(entry: NXentry) -> list[h5py.Dataset]:
@@ -48,18 +49,22 @@ def _virtual_datasets(entry: NXentry) -> list[h5py.Dataset]:
     return found
 
 
-def _link_groups(walker: Walker, entry: NXentry) -> list[h5py.Group]:
-    groups: list[h5py.Group] = [entry.group] + [d.group for d in entry.data_groups]
+def _link_groups(walker: Walker, entry: NXentry) -> list[tuple[h5py.Group, str | None | EllipsisType]]:
+    """The groups whose ExternalLinks are listed, each with its ``@NX_class`` as known from the classification
+    that found it (``...`` for the entry, which may have been found by name)."""
+    groups: list[tuple[h5py.Group, str | None | EllipsisType]] = [(entry.group, ...)]
+    groups += [(d.group, NXdata.nx_class) for d in entry.data_groups]
     for instrument in entry.instruments:
-        groups.append(instrument.group)
+        groups.append((instrument.group, NXinstrument.nx_class))
         for detector in instrument.detectors:
-            groups.append(detector.group)
-            classes = {cls for _, cls in walker.subgroups(detector.group) if cls != "NXdetector_module"}
-            groups += walker.groups_of_class(detector.group, *(c for c in classes if c is not None))
-            classless = (
-                walker.child(detector.group, n, "group") for n, c in walker.subgroups(detector.group) if c is None
-            )
-            groups += [g for g in classless if isinstance(g, h5py.Group)]
+            groups.append((detector.group, NXdetector.nx_class))
+            members = walker.subgroups(detector.group)
+            classed = [(n, c) for n, c in members if c is not None and c != "NXdetector_module"]
+            classless = [(n, c) for n, c in members if c is None]
+            for name, cls in classed + classless:
+                group = walker.member_group(detector.group, name)
+                if group is not None:
+                    groups.append((group, cls))
     return groups
 
 
@@ -68,7 +73,10 @@ def _existence(paths: Iterable[str]) -> dict[str, bool]:
     GDA list names one file per frame); a folder that is not there answers for all its files at once."""
     by_folder: dict[str, list[str]] = {}
     for path in paths:
-        by_folder.setdefault(os.path.dirname(path), []).append(path)
+        slash = path.rfind("/")
+        # os.path.dirname without its call overhead for the usual "/folder/name" (a GDA list: one per frame)
+        folder = (path[:slash] or "/") if slash >= 0 and "//" not in path else os.path.dirname(path)
+        by_folder.setdefault(folder, []).append(path)
     found: dict[str, bool] = {}
     for folder, members in by_folder.items():
         try:
@@ -81,7 +89,7 @@ def _existence(paths: Iterable[str]) -> dict[str, bool]:
             found.update((m, os.path.exists(m)) for m in members)
             continue
         for member in members:
-            name = os.path.basename(member)
+            name = member[member.rfind("/") + 1 :]  # os.path.basename
             entry = entries.get(name)
             if not name or name in (".", "..") or (entry is not None and entry.is_symlink()):
                 found[member] = os.path.exists(member)  # "dir/", "..", symlinks: as os.path.exists says
@@ -116,9 +124,10 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
             known["kind"] = "data"
         return exists
 
-    for link_path, link in (x for g in _link_groups(walker, entry) for x in walker.external_links(g)):
+    links = ((x, g, cls) for g, cls in _link_groups(walker, entry) for x in walker.external_links(g))
+    for (link_path, link), holder, holder_class in links:
         resolved = walker.resolve_file(link.filename)
-        kind = "data" if _is_data_link(walker, link_path) else "external"
+        kind = "data" if _is_data_link(link_path, holder, holder_class) else "external"
         add(
             resolved,
             link.path,
@@ -139,17 +148,18 @@ def sweep_datafiles(walker: Walker, entry: NXentry) -> tuple[list[Datafile], lis
                 f"missing VDS source of {dataset.name} -> {written}:{target} (not found: {resolved})",
             )
     for detector in (d for i in entry.instruments for d in i.detectors):  # GDA: per-frame image file names
-        names = detector.dataset("image_data")
-        if names is None or not attr(names, "data_filename") or names.dtype.kind not in ("S", "O", "U"):
+        names = walker.open_id(detector.group, "image_data", "dataset")
+        if not isinstance(names, h5py.h5d.DatasetID) or not attr(names, "data_filename"):
             continue
-        values = read_value(names)
-        listed = [f for f in (decode(v) for v in np.asarray(values).reshape(-1)) if f] if values is not None else []
+        if names.get_type().get_class() != h5t.STRING:  # what h5py gives as an "S"/"O" dtype and lists names
+            continue
+        listed = decode_all(read_id(names))
         resolved_names = [walker.resolve_file(f) for f in listed]
         exists_cache.update(_existence(p for p in resolved_names if p not in exists_cache))
         missing = [f for f, r in zip(listed, resolved_names, strict=True) if not add(r, "", "data", None)]
         if missing:  # one warning for the whole list, not one per frame
             warnings.append(
-                f"{len(missing)} of {len(listed)} image files listed in {names.name} are missing "
+                f"{len(missing)} of {len(listed)} image files listed in {name_of(names)} are missing "
                 f"(first: {missing[0]} -> {walker.resolve_file(missing[0])})"
             )
     for problem in walker.problems.values():  # links met while reading that the walk above did not list

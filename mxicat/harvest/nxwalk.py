@@ -68,6 +68,22 @@ def decode(value: Any) -> str | None:
     return None
 
 
+def decode_all(values: Any) -> list[str]:
+    """The non-empty strings of a string dataset's value (scalar or array), each as :func:`decode` gives it."""
+    if values is None:
+        return []
+    if isinstance(values, np.ndarray) and values.dtype.kind in "SO":
+        found = []
+        for value in values.reshape(-1).tolist():  # bytes (numpy strips trailing NULs) or str
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", errors="replace")
+            text = value.replace("\x00", "").strip() if isinstance(value, str) else decode(value)
+            if text:
+                found.append(text)
+        return found
+    return [f for f in (decode(v) for v in np.asarray(values).reshape(-1)) if f]
+
+
 def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None = None) -> Any:
     """Attribute ``name`` of ``obj`` (a high-level object or a low-level id), or of its member ``child``
     without opening it; ``None`` when absent, empty or unreadable (never raises). Fixed-size strings and
@@ -304,6 +320,7 @@ class Walker:
         self.file = file
         self.path = path
         self.directory = os.path.dirname(os.path.abspath(path))
+        self._prefix = self.directory.rstrip("/") + "/"
         self.problems: dict[str, LinkProblem] = {}
         self._paths: dict[str, h5py.Group | h5py.Dataset | None] = {}
         self._links: dict[int, tuple[h5py.Group, dict[str, int]]] = {}
@@ -318,10 +335,12 @@ class Walker:
         """Where HDF5 looks for an external file: absolute as is, else beside the master file."""
         if filename == ".":
             return os.path.abspath(self.path)
-        if os.path.isabs(filename):
+        if filename[:1] == "/":  # os.path.isabs
             return filename
-        joined = f"{self.directory.rstrip('/')}/{filename}"
-        if _NOT_NORMAL.search(joined) is None:  # already what normpath gives (a GDA list names one file per frame)
+        joined = self._prefix + filename
+        if "//" not in joined and "/." not in joined and joined[-1:] != "/":
+            return joined  # already what normpath gives (a GDA list names one file per frame)
+        if _NOT_NORMAL.search(joined) is None:
             return joined
         return os.path.normpath(os.path.join(self.directory, filename))
 
@@ -461,18 +480,23 @@ class Walker:
         same Group object is returned for the same child, so per-group caches stay warm."""
         found: list[h5py.Group] = []
         for name, cls in self.subgroups(group):
-            if cls not in classes:
-                continue
-            key = (id(group), name)
-            cached = self._groups.get(key)
-            if cached is None or cached[0] is not group:
-                obj = self.child(group, name, "group")
-                if not isinstance(obj, h5py.Group):
-                    continue
-                cached = (group, obj)
-                self._groups[key] = cached
-            found.append(cached[1])
+            if cls in classes:
+                member = self.member_group(group, name)
+                if member is not None:
+                    found.append(member)
         return found
+
+    def member_group(self, group: h5py.Group, name: str) -> h5py.Group | None:
+        """Child group ``name`` of ``group`` (the same object each time), or ``None``."""
+        key = (id(group), name)
+        cached = self._groups.get(key)
+        if cached is None or cached[0] is not group:
+            obj = self.child(group, name, "group")
+            if not isinstance(obj, h5py.Group):
+                return None
+            cached = (group, obj)
+            self._groups[key] = cached
+        return cached[1]
 
     def resolve_depends_on(self, value: str | None, base: h5py.HLObject) -> h5py.Dataset | None:
         """Target of a ``depends_on`` value: absolute, relative to the root, or relative to ``base``'s group.
