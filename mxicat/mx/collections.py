@@ -210,12 +210,13 @@ def _parameter_fields(mx: MxCatalogue, spec: DatasetSpec) -> dict[str, tuple[int
     """key → (ParameterType id, value fields) for every value of the spec (types created on demand)."""
     definitions: dict[str, dict[str, Any]] = {}
     encoded: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
+    term_of = mx.term_of
     for key, value in spec.values.items():
-        resolved = mx.ontology.resolve(key)
-        if resolved is None:
+        found = term_of(key)
+        if found is None:
             spec.unverified.setdefault(key, value)
             continue
-        definition = mx.term_definitions[resolved.icat_name]
+        resolved, definition = found
         definitions[definition["name"]] = definition
         encoded[key] = ((definition["name"], definition["units"]), encode(resolved, value))
     known = mx.parameter_types.ensure(definitions.values())

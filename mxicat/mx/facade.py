@@ -38,6 +38,7 @@ from mxicat.mx.collections import Registration
 from mxicat.mx.facility import PROCESSED_TYPE, RAW_TYPE, Registry, entity
 from mxicat.mx.params import INTERNAL_TYPES, ParameterTypes, SyncReport, term_definitions
 from mxicat.ontology import Ontology, load_ontology
+from mxicat.ontology.terms import Resolved
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class MxCatalogue:
     ) -> None:
         self.session = session
         self._ontology = ontology
+        self._terms: dict[str, tuple[Resolved, dict[str, Any]]] = {}
         self.registry = Registry(session, facility)
         self.parameter_types = ParameterTypes(session, self.registry)
         self.raw_type = raw_type
@@ -100,6 +102,19 @@ class MxCatalogue:
     def term_definitions(self) -> dict[str, dict[str, Any]]:
         """ParameterType definitions of the ontology by ICAT name."""
         return term_definitions(self.ontology)
+
+    def term_of(self, key: str) -> tuple[Resolved, dict[str, Any]] | None:
+        """(ontology term, ParameterType definition) of a metadata key; None when the ontology does not know it.
+
+        Known keys are cached: every registration maps its ~40 keys this way.
+        """
+        found = self._terms.get(key)
+        if found is None:
+            resolved = self.ontology.resolve(key)
+            if resolved is None:
+                return None
+            found = self._terms[key] = (resolved, self.term_definitions[resolved.icat_name])
+        return found
 
     internal_names = frozenset(INTERNAL_TYPES)
 

@@ -136,6 +136,43 @@ def test_enforced_parameter_types(cat, base) -> None:
     cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": base["comment"]}, "numericValue": 9}})
 
 
+@pytest.mark.parametrize(("child", "error", "text"), [
+    ({"type": 7, "numericValue": 1.0}, BadParameterError, "DatasetParameter.type must be a reference"),
+    ({"type": {"id": "7"}, "numericValue": 1.0}, BadParameterError, "must be a reference"),
+    ({"numericValue": 1.0}, ValidationError, "DatasetParameter: type cannot be null"),
+    ({"type": "wavelength", "numericValue": 3.0}, ValidationError, "outside the range"),
+    ({"type": "detector", "stringValue": "MAR"}, ValidationError, "permissible"),
+    ({"type": "comment", "colour": "red"}, BadParameterError, "Field colour not found in DatasetParameter"),
+    ({"type": "comment", "numericValue": "many"}, BadParameterError, "numericValue"),
+    ({"id": 5, "type": "comment"}, BadParameterError, "must not carry an id"),
+])
+def test_nested_parameter_errors(cat, base, child, error, text) -> None:
+    """Embedded children (a dataset's parameters: most rows of a createMany) are checked as top-level ones."""
+    if isinstance(child.get("type"), str):
+        child = {**child, "type": {"id": base[child["type"]]}}
+    good = {"type": {"id": base["comment"]}, "stringValue": "fine"}
+    with pytest.raises(error, match=text) as err:
+        cat.create_many([_dataset(base, "ok"), _dataset(base, "bad", parameters=[good, child])])
+    assert err.value.offset == 1
+    assert cat.search("SELECT COUNT(d) FROM Dataset d") == [0]
+
+
+def test_nested_children_of_every_shape(cat, base) -> None:
+    """Plain children, children with their own children, and root-supplied meta fields land alike."""
+    when = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    did = cat.create(_dataset(base, "d1", parameters=[
+        {"type": {"id": base["wavelength"]}, "numericValue": 0.98},
+        {"type": {"id": base["comment"]}, "stringValue": "kept", "createId": "someone", "createTime": when},
+    ], datafiles=[{"name": "a.h5", "fileSize": 3, "parameters": [
+        {"type": {"id": base["comment"]}, "stringValue": "per file"}]}]))
+    rows = cat.search(f"SELECT p FROM DatasetParameter p WHERE p.dataset.id = {did} ORDER BY p.id")
+    values = [(r["DatasetParameter"].get("numericValue"), r["DatasetParameter"].get("stringValue")) for r in rows]
+    assert values == [(0.98, None), (None, "kept")]
+    assert all(r["DatasetParameter"]["createId"] == "simple/root" for r in rows)  # meta ignored without ALL
+    assert cat.search("SELECT p.stringValue FROM DatafileParameter p") == ["per file"]
+    assert cat.search(f"SELECT d.fileSize, d.fileCount FROM Dataset d WHERE d.id = {did}") == [[3, 1]]
+
+
 def test_file_size_and_count_kept_current(cat, base) -> None:
     did = cat.create(_dataset(base, "d1", datafiles=[{"name": "a", "fileSize": 10}, {"name": "b", "fileSize": 5}]))
     d2 = cat.create(_dataset(base, "d2"))
