@@ -31,16 +31,38 @@ ROOT = f"/data/visitor/{PROPOSAL}/{BEAMLINE}/20261120/RAW_DATA/lyso/lyso-A1"
 
 #: ~30 keys as MXCuBE's ICATLIMS sends them for a rotation collection
 METADATA: dict[str, object] = {
-    "Sample_name": "lyso-A1", "SampleProtein_acronym": "lyso", "startDate": "2026-11-20T10:00:00+01:00",
-    "endDate": "2026-11-20T10:03:00+01:00", "definition": "MX", "MX_scanType": "datacollection",
-    "MX_numberOfImages": 3600, "MX_startImageNumber": 1, "MX_exposureTime": 0.01, "MX_oscillationRange": 0.1,
-    "MX_axis_start": 0.0, "MX_oscillationOverlap": 0.0, "MX_axis_end": 360.0, "MX_rotation_axis": "Omega",
-    "MX_detectorDistance": 180.5, "MX_resolution": 1.6, "MX_resolution_at_corner": 1.3,
-    "MX_transmission": 12.5, "MX_flux": 2.1e12, "MX_fluxEnd": 2.0e12, "MX_beamShape": "ELLIPTICAL",
-    "MX_beamSizeAtSampleX": 0.05, "MX_beamSizeAtSampleY": 0.03, "MX_xBeam": 155.2, "MX_yBeam": 160.1,
-    "MX_aperture": 50, "InstrumentMonochromator_wavelength": 0.97625, "InstrumentMonochromator_energy": 12.7,
-    "InstrumentSource_current": 199.8, "InstrumentDetector01_model": "Eiger2 X 16M",
-    "MX_directory": ROOT, "MX_template": "run_%04d_master.h5",
+    "Sample_name": "lyso-A1",
+    "SampleProtein_acronym": "lyso",
+    "startDate": "2026-11-20T10:00:00+01:00",
+    "endDate": "2026-11-20T10:03:00+01:00",
+    "definition": "MX",
+    "MX_scanType": "datacollection",
+    "MX_numberOfImages": 3600,
+    "MX_startImageNumber": 1,
+    "MX_exposureTime": 0.01,
+    "MX_oscillationRange": 0.1,
+    "MX_axis_start": 0.0,
+    "MX_oscillationOverlap": 0.0,
+    "MX_axis_end": 360.0,
+    "MX_rotation_axis": "Omega",
+    "MX_detectorDistance": 180.5,
+    "MX_resolution": 1.6,
+    "MX_resolution_at_corner": 1.3,
+    "MX_transmission": 12.5,
+    "MX_flux": 2.1e12,
+    "MX_fluxEnd": 2.0e12,
+    "MX_beamShape": "ELLIPTICAL",
+    "MX_beamSizeAtSampleX": 0.05,
+    "MX_beamSizeAtSampleY": 0.03,
+    "MX_xBeam": 155.2,
+    "MX_yBeam": 160.1,
+    "MX_aperture": 50,
+    "InstrumentMonochromator_wavelength": 0.97625,
+    "InstrumentMonochromator_energy": 12.7,
+    "InstrumentSource_current": 199.8,
+    "InstrumentDetector01_model": "Eiger2 X 16M",
+    "MX_directory": ROOT,
+    "MX_template": "run_%04d_master.h5",
 }
 
 
@@ -54,15 +76,24 @@ def _template() -> str:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "msg.xml"
             IcatClient(metadata_urls=["127.0.0.1:1"]).store_dataset(
-                beamline=BEAMLINE, proposal=PROPOSAL, dataset="NAME_PLACEHOLDER",
-                path=f"{ROOT}/NAME_PLACEHOLDER", metadata=METADATA, store_filename=str(out))
+                beamline=BEAMLINE,
+                proposal=PROPOSAL,
+                dataset="NAME_PLACEHOLDER",
+                path=f"{ROOT}/NAME_PLACEHOLDER",
+                metadata=METADATA,
+                store_filename=str(out),
+            )
             return out.read_text().replace("NAME_PLACEHOLDER", "{name}")
-    params = "".join(f"<tns:parameter><tns:name>{k}</tns:name><tns:value>{v}</tns:value></tns:parameter>"
-                     for k, v in METADATA.items())
-    return ('<?xml version="1.0" encoding="UTF-8"?><tns:dataset xmlns:tns="http://www.esrf.fr/icat" '
-            f'complete="true"><tns:investigation>{PROPOSAL}</tns:investigation><tns:instrument>{BEAMLINE}'
-            f"</tns:instrument><tns:name>{{name}}</tns:name><tns:location>{ROOT}/{{name}}</tns:location>"
-            f"<tns:sample><tns:name>lyso-A1</tns:name></tns:sample>{params}</tns:dataset>")
+    params = "".join(
+        f"<tns:parameter><tns:name>{k}</tns:name><tns:value>{v}</tns:value></tns:parameter>"
+        for k, v in METADATA.items()
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><tns:dataset xmlns:tns="http://www.esrf.fr/icat" '
+        f'complete="true"><tns:investigation>{PROPOSAL}</tns:investigation><tns:instrument>{BEAMLINE}'
+        f"</tns:instrument><tns:name>{{name}}</tns:name><tns:location>{ROOT}/{{name}}</tns:location>"
+        f"<tns:sample><tns:name>lyso-A1</tns:name></tns:sample>{params}</tns:dataset>"
+    )
 
 
 def _fill(config: BrokerConfig, destination: str, template: str, count: int) -> None:
@@ -94,8 +125,9 @@ def raw_consume(config: BrokerConfig, destination: str, count: int, prefetch: in
         client.disconnect()
 
 
-def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path,
-                   batch_size: int) -> float:
+def mxicat_consume(
+    config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path, batch_size: int
+) -> float:
     """Seconds ``mxicat ingest`` (in process) needs to register ``count`` messages."""
     from mxicat.catalogue.embedded.store import init_catalogue
     from mxicat.mx import open_catalogue
@@ -105,8 +137,9 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
         warnings.simplefilter("ignore")
         with open_catalogue(f"sqlite:///{db}") as mx:
             mx.sync_parameter_types()
-            ingester = Ingester(config, CatalogueSink(mx), queue_name=destination, prefetch=prefetch,
-                                batch_size=batch_size)
+            ingester = Ingester(
+                config, CatalogueSink(mx), queue_name=destination, prefetch=prefetch, batch_size=batch_size
+            )
 
             class Counting:
                 def __init__(self, inner: CatalogueSink) -> None:
@@ -131,8 +164,9 @@ def mxicat_consume(config: BrokerConfig, destination: str, count: int, prefetch:
             ingester.run()
             elapsed = time.perf_counter() - start
             if ingester.stats.processed != count:
-                raise SystemExit(f"mxicat processed {ingester.stats.processed} of {count} "
-                                 f"(dead letters: {ingester.stats.reasons})")
+                raise SystemExit(
+                    f"mxicat processed {ingester.stats.processed} of {count} (dead letters: {ingester.stats.reasons})"
+                )
             return elapsed
 
 
@@ -141,8 +175,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--broker", default="127.0.0.1:61613")
     parser.add_argument("--prefetch", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=Ingester.batch_size,
-                        help="mxicat ingest --batch-size (messages per catalogue transaction)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=Ingester.batch_size,
+        help="mxicat ingest --batch-size (messages per catalogue transaction)",
+    )
     args = parser.parse_args()
     config = BrokerConfig.from_url(args.broker)
     template = _template()

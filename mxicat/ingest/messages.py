@@ -137,9 +137,22 @@ def _text(element: ElementTree.Element, name: str) -> str | None:
 
 
 #: qualified tag names (``{namespace}name``) of the elements read, built once
-_TAGS = {name: f"{{{ICAT_NS}}}{name}" for name in (
-    "name", "value", "parameter", "sample", "investigation", "instrument", "location", "startDate", "endDate",
-    "experiment", "investigationId")}
+_TAGS = {
+    name: f"{{{ICAT_NS}}}{name}"
+    for name in (
+        "name",
+        "value",
+        "parameter",
+        "sample",
+        "investigation",
+        "instrument",
+        "location",
+        "startDate",
+        "endDate",
+        "experiment",
+        "investigationId",
+    )
+}
 _PARAMETER, _NAME, _VALUE = _TAGS["parameter"], _TAGS["name"], _TAGS["value"]
 
 
@@ -223,4 +236,3 @@ def _parse_json(raw: bytes) -> Message:
             value="" if data["metadataValue"] is None else str(data["metadataValue"]),
         )
     raise MessageError(f"unknown JSON message with keys {sorted(keys)}")
-

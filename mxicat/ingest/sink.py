@@ -64,8 +64,7 @@ def _utc(value: Any) -> datetime | None:
 class CatalogueSink:
     """Applies messages to an :class:`~mxicat.mx.facade.MxCatalogue`."""
 
-    def __init__(self, mx: MxCatalogue, *, policy: SchedulePolicy | None = None,
-                 schedule_ttl: float = 60.0) -> None:
+    def __init__(self, mx: MxCatalogue, *, policy: SchedulePolicy | None = None, schedule_ttl: float = 60.0) -> None:
         self.mx = mx
         self.policy = policy or SchedulePolicy()
         self.unscheduled_created = 0
@@ -105,9 +104,12 @@ class CatalogueSink:
         found = self._sessions_of(proposal)
         wanted = beamline.strip().lower()
         on_beamline = [
-            inv for inv in found
-            if any(str(ii.get("instrument", {}).get("name", "")).lower() == wanted
-                   for ii in inv.get("investigationInstruments", []))
+            inv
+            for inv in found
+            if any(
+                str(ii.get("instrument", {}).get("name", "")).lower() == wanted
+                for ii in inv.get("investigationInstruments", [])
+            )
         ]
         candidates = on_beamline or [inv for inv in found if not inv.get("investigationInstruments")]
         moment = _utc(when)
@@ -117,7 +119,8 @@ class CatalogueSink:
             if not candidates:
                 return self._unscheduled(proposal, beamline, datetime.now(UTC))
             raise BadParameterError(
-                f"proposal {proposal} has {len(candidates)} sessions on {beamline}: a start date is needed")
+                f"proposal {proposal} has {len(candidates)} sessions on {beamline}: a start date is needed"
+            )
         window = timedelta(hours=self.policy.window_hours)
         best: tuple[float, int] | None = None
         for inv in candidates:
@@ -140,13 +143,19 @@ class CatalogueSink:
         if self.policy.unscheduled == "refuse":
             raise NoSuchObjectFoundError(
                 f"no session of proposal {proposal} on {beamline} within {self.policy.window_hours:g} h of "
-                f"{when.isoformat()} (unscheduled datasets are refused by configuration)")
+                f"{when.isoformat()} (unscheduled datasets are refused by configuration)"
+            )
         existing = self.mx.registry.find_investigations(f"{proposal}/{visit}")
         if existing:
             return int(existing[0]["id"])
         inv = self.mx.registry.create_investigation(
-            proposal, visit_id=visit, title=f"{proposal} on {beamline} (unscheduled)", beamline=beamline,
-            start=when, user_name=None)
+            proposal,
+            visit_id=visit,
+            title=f"{proposal} on {beamline} (unscheduled)",
+            beamline=beamline,
+            start=when,
+            user_name=None,
+        )
         self.mx.session.create({"Keyword": {"name": UNSCHEDULED_KEYWORD, "investigation": {"id": inv["id"]}}})
         self._schedules.pop(proposal, None)
         self.unscheduled_created += 1
@@ -166,8 +175,8 @@ class CatalogueSink:
         if self.mx.registry.find_investigations(f"{message.proposal}/{visit}"):
             return
         self.mx.registry.create_investigation(
-            message.proposal, visit_id=visit, beamline=message.beamline, start=start,
-            end=_utc(message.end_date))
+            message.proposal, visit_id=visit, beamline=message.beamline, start=start, end=_utc(message.end_date)
+        )
         self._schedules.pop(message.proposal, None)
 
     def handle_batch(self, messages: Sequence[Message]) -> list[MxicatError | None]:
@@ -193,8 +202,7 @@ class CatalogueSink:
         self._raw_datasets(messages, run, results)
         return results
 
-    def _raw_datasets(self, messages: Sequence[Message], run: list[int], results: list[MxicatError | None]
-                      ) -> None:
+    def _raw_datasets(self, messages: Sequence[Message], run: list[int], results: list[MxicatError | None]) -> None:
         """Register the raw dataset messages at ``run`` (then empty it) through the MX layer's batch write."""
         calls: list[tuple[int, dict[str, Any]]] = []
         for index in run:
@@ -225,18 +233,31 @@ class CatalogueSink:
         if not str(metadata.get("investigationId", "")).strip():
             found = self._inputs_investigation(message) if message.is_processed else None
             metadata["investigationId"] = found or self.investigation_for(
-                message.proposal, message.beamline, message.start_date)
+                message.proposal, message.beamline, message.start_date
+            )
         return metadata
 
     def _raw_call(self, message: DatasetMessage) -> dict[str, Any]:
         """Keyword arguments of the ``store_dataset`` call a raw dataset message stands for."""
-        return {"beamline": message.beamline, "proposal": message.proposal, "dataset": message.name,
-                "path": message.location, "metadata": self._metadata(message), "complete": message.complete}
+        return {
+            "beamline": message.beamline,
+            "proposal": message.proposal,
+            "dataset": message.name,
+            "path": message.location,
+            "metadata": self._metadata(message),
+            "complete": message.complete,
+        }
 
     def _dataset(self, message: DatasetMessage) -> None:
         if message.is_processed:
-            self.mx.store_processed_data(message.beamline, message.proposal, message.name, message.location,
-                                         self._metadata(message), raw=message.input_datasets)
+            self.mx.store_processed_data(
+                message.beamline,
+                message.proposal,
+                message.name,
+                message.location,
+                self._metadata(message),
+                raw=message.input_datasets,
+            )
         else:
             self.mx.store_dataset(**self._raw_call(message))
 

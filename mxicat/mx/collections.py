@@ -113,8 +113,9 @@ class DatasetSpec:
     techniques_given: bool = True
 
 
-def datafile_entries(files: Iterable[Mapping[str, Any] | str | os.PathLike[str]],
-                     location: str | None) -> list[dict[str, Any]]:
+def datafile_entries(
+    files: Iterable[Mapping[str, Any] | str | os.PathLike[str]], location: str | None
+) -> list[dict[str, Any]]:
     """ICAT Datafile fields for paths or harvester datafile records (name unique within the dataset)."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -126,8 +127,11 @@ def datafile_entries(files: Iterable[Mapping[str, Any] | str | os.PathLike[str]]
         path = os.path.normpath(path)
         name = str(record.get("name") or "")
         if not name:
-            name = os.path.relpath(path, location) if location and path.startswith(
-                location.rstrip("/") + "/") else os.path.basename(path)
+            name = (
+                os.path.relpath(path, location)
+                if location and path.startswith(location.rstrip("/") + "/")
+                else os.path.basename(path)
+            )
         if name in seen:
             name = path
         if name in seen:
@@ -158,9 +162,9 @@ def technique_for(values: Mapping[str, Any], technique: str | None) -> tuple[str
     return ("MX",)
 
 
-def split_metadata(mx: MxCatalogue, metadata: Mapping[str, Any], *, record: str | None,
-                   units: Mapping[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any],
-                                                                    list[str]]:
+def split_metadata(
+    mx: MxCatalogue, metadata: Mapping[str, Any], *, record: str | None, units: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """(canonical values, unverified key → value as sent, problem texts) of a metadata mapping.
 
     A value the ontology refuses is kept as an unverified value under its original key (so nothing sent
@@ -179,6 +183,7 @@ def split_metadata(mx: MxCatalogue, metadata: Mapping[str, Any], *, record: str 
 
 # -- writing --------------------------------------------------------------------------------------
 
+
 def _sample_id(mx: MxCatalogue, investigation_id: int, name: str) -> tuple[int, bool]:
     """(Sample id, created?) of the sample ``name`` in the investigation, found or created."""
     cached = mx.registry.samples.get((investigation_id, name))
@@ -191,8 +196,7 @@ def _sample_id(mx: MxCatalogue, investigation_id: int, name: str) -> tuple[int, 
 
 def _find_or_create_sample(mx: MxCatalogue, investigation_id: int, name: str) -> tuple[int, bool]:
     rows = mx.session.search(
-        f"SELECT s FROM Sample s WHERE s.investigation.id = {investigation_id} "
-        f"AND s.name = {jpql.string(name)}"
+        f"SELECT s FROM Sample s WHERE s.investigation.id = {investigation_id} AND s.name = {jpql.string(name)}"
     )
     if rows:
         return int(entity(rows[0])["id"]), False
@@ -200,8 +204,7 @@ def _find_or_create_sample(mx: MxCatalogue, investigation_id: int, name: str) ->
         return mx.session.create({"Sample": {"name": name, "investigation": {"id": investigation_id}}}), True
     except ObjectAlreadyExistsError:  # created concurrently
         rows = mx.session.search(
-            f"SELECT s FROM Sample s WHERE s.investigation.id = {investigation_id} "
-            f"AND s.name = {jpql.string(name)}"
+            f"SELECT s FROM Sample s WHERE s.investigation.id = {investigation_id} AND s.name = {jpql.string(name)}"
         )
         return int(entity(rows[0])["id"]), False
 
@@ -242,35 +245,47 @@ def _parameter_fields(mx: MxCatalogue, spec: DatasetSpec) -> dict[str, tuple[int
     return {key: (ids[type_key], fields) for key, (type_key, fields) in encoded.items()}
 
 
-def _fold_unknown(mx: MxCatalogue, spec: DatasetSpec, unknown: dict[str, dict[str, Any]],
-                  encoded: dict[str, tuple[tuple[str, str], dict[str, Any]]],
-                  ids: dict[tuple[str, str], int]) -> None:
+def _fold_unknown(
+    mx: MxCatalogue,
+    spec: DatasetSpec,
+    unknown: dict[str, dict[str, Any]],
+    encoded: dict[str, tuple[tuple[str, str], dict[str, Any]]],
+    ids: dict[tuple[str, str], int],
+) -> None:
     """Keep unknown keys whose ParameterType this user may not create as JSON in ``mxicat_unverified``.
 
     On a real ICAT ingest accounts usually cannot create ParameterTypes; the values are then not lost but
     held in one parameter until an administrator creates the types (``dataset()`` still lists them).
     """
-    missing = {k: spec.unverified[k] for k in unknown if (unknown[k]["name"], unknown[k]["units"]) not in
-               mx.parameter_types.ids}
+    missing = {
+        k: spec.unverified[k]
+        for k in unknown
+        if (unknown[k]["name"], unknown[k]["units"]) not in mx.parameter_types.ids
+    }
     for key in missing:
         encoded.pop(key)
     for key in unknown:
         if key not in missing:
             definition = unknown[key]
             ids[(definition["name"], definition["units"])] = mx.parameter_types.ids[
-                (definition["name"], definition["units"])]
+                (definition["name"], definition["units"])
+            ]
     if not missing:
         return
-    text = json.dumps({k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in missing.items()},
-                      separators=(",", ":"), default=str)
+    text = json.dumps(
+        {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in missing.items()},
+        separators=(",", ":"),
+        default=str,
+    )
     if len(text) > 4000:
-        raise BadParameterError(f"{len(missing)} unknown keys do not fit in one parameter and user "
-                                f"{mx.session.user_name} may not create ParameterTypes for them")
+        raise BadParameterError(
+            f"{len(missing)} unknown keys do not fit in one parameter and user "
+            f"{mx.session.user_name} may not create ParameterTypes for them"
+        )
     definition = mx.internal_definition(FOLDED_KEY)
     ids.update(mx.parameter_types.ensure([definition]))
     encoded[FOLDED_KEY] = ((definition["name"], definition["units"]), {"stringValue": text})
-    spec.warnings.append(f"{len(missing)} unknown key(s) kept in {FOLDED_KEY}: no right to create their "
-                         "ParameterTypes")
+    spec.warnings.append(f"{len(missing)} unknown key(s) kept in {FOLDED_KEY}: no right to create their ParameterTypes")
 
 
 def _existing(mx: MxCatalogue, spec: DatasetSpec) -> dict[str, Any] | None:
@@ -312,13 +327,20 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
 
 def created_registration(mx: MxCatalogue, spec: DatasetSpec, dataset_id: int) -> Registration:
     """The result of creating the dataset of ``spec``."""
-    return Registration(dataset_id, spec.name, spec.investigation_id, "created",
-                        unverified=_reported(mx, spec), problems=list(spec.problems),
-                        warnings=list(spec.warnings))
+    return Registration(
+        dataset_id,
+        spec.name,
+        spec.investigation_id,
+        "created",
+        unverified=_reported(mx, spec),
+        problems=list(spec.problems),
+        warnings=list(spec.warnings),
+    )
 
 
-def new_dataset(mx: MxCatalogue, spec: DatasetSpec, params: dict[str, tuple[int, dict[str, Any]]],
-                sample_id: int | None) -> dict[str, Any]:
+def new_dataset(
+    mx: MxCatalogue, spec: DatasetSpec, params: dict[str, tuple[int, dict[str, Any]]], sample_id: int | None
+) -> dict[str, Any]:
     """The nested ``Dataset`` fields that create the dataset of ``spec`` in one call."""
     new: dict[str, Any] = {
         "name": spec.name,
@@ -328,8 +350,12 @@ def new_dataset(mx: MxCatalogue, spec: DatasetSpec, params: dict[str, tuple[int,
         "parameters": [{"type": {"id": tid}, **fields} for tid, fields in params.values()],
         "datafiles": spec.datafiles,
     }
-    for attr, value in (("location", spec.location), ("startDate", spec.start),
-                        ("endDate", spec.end), ("description", spec.description)):
+    for attr, value in (
+        ("location", spec.location),
+        ("startDate", spec.start),
+        ("endDate", spec.end),
+        ("description", spec.description),
+    ):
         if value is not None:
             new[attr] = value
     if sample_id is not None:
@@ -349,8 +375,9 @@ def _reported(mx: MxCatalogue, spec: DatasetSpec) -> list[str]:
     return sorted(k for k in spec.unverified if k not in mx.internal_names)
 
 
-def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
-            params: dict[str, tuple[int, dict[str, Any]]]) -> Registration:
+def _update(
+    mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any], params: dict[str, tuple[int, dict[str, Any]]]
+) -> Registration:
     dataset_id = int(current["id"])
     changes: dict[str, tuple[Any, Any]] = {}
     writes: list[dict[str, Any]] = []
@@ -363,8 +390,7 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
         new_value = decode(resolved, fields)
         if old is None:
             changes[key] = (None, new_value)
-            writes.append({"DatasetParameter": {"dataset": {"id": dataset_id}, "type": {"id": tid},
-                                                **fields}})
+            writes.append({"DatasetParameter": {"dataset": {"id": dataset_id}, "type": {"id": tid}, **fields}})
             continue
         old_value = decode(resolved, old)
         if key == FOLDED_KEY and isinstance(old_value, str):  # merge policy: keep keys not re-sent
@@ -373,12 +399,19 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
             fields = {"stringValue": new_value}
         if not same_value(old_value, new_value):
             changes[key] = (old_value, new_value)
-            cleared = {k: None for k in ("numericValue", "stringValue", "dateTimeValue")
-                       if old.get(k) is not None and k not in fields}
+            cleared = {
+                k: None
+                for k in ("numericValue", "stringValue", "dateTimeValue")
+                if old.get(k) is not None and k not in fields
+            }
             writes.append({"DatasetParameter": {"id": old["id"], **cleared, **fields}})
     dataset_fields: dict[str, Any] = {}
-    for attr, value in (("location", spec.location), ("startDate", spec.start),
-                        ("endDate", spec.end), ("description", spec.description)):
+    for attr, value in (
+        ("location", spec.location),
+        ("startDate", spec.start),
+        ("endDate", spec.end),
+        ("description", spec.description),
+    ):
         if value is not None and not same_value(current.get(attr), value):
             changes[f"dataset.{attr}"] = (current.get(attr), value)
             dataset_fields[attr] = value
@@ -402,56 +435,83 @@ def _update(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
             changes[f"datafile.{datafile['name']}"] = (None, datafile.get("location"))
             writes.append({"Datafile": {"dataset": {"id": dataset_id}, **datafile}})
         elif datafile.get("fileSize") is not None and old_file.get("fileSize") != datafile["fileSize"]:
-            changes[f"datafile.{datafile['name']}.fileSize"] = (old_file.get("fileSize"),
-                                                                 datafile["fileSize"])
+            changes[f"datafile.{datafile['name']}.fileSize"] = (old_file.get("fileSize"), datafile["fileSize"])
             writes.append({"Datafile": {"id": old_file["id"], "fileSize": datafile["fileSize"]}})
     links = _missing_links(mx, spec, current, dataset_id)
     for kind, (link, label) in links:
         changes[f"dataset.{kind}"] = (None, label)
         writes.append(link)
     if not changes:
-        return Registration(dataset_id, spec.name, spec.investigation_id, "unchanged",
-                            unverified=_reported(mx, spec), problems=list(spec.problems),
-                            warnings=warnings)
+        return Registration(
+            dataset_id,
+            spec.name,
+            spec.investigation_id,
+            "unchanged",
+            unverified=_reported(mx, spec),
+            problems=list(spec.problems),
+            warnings=warnings,
+        )
     history = by_type.get(history_type)
-    text = append_history(history.get("stringValue") if history else None,
-                          history_entry(mx.session.user_name, changes, datetime.now(UTC)))
+    text = append_history(
+        history.get("stringValue") if history else None, history_entry(mx.session.user_name, changes, datetime.now(UTC))
+    )
     if history:
         writes.append({"DatasetParameter": {"id": history["id"], "stringValue": text}})
     else:
-        writes.append({"DatasetParameter": {"dataset": {"id": dataset_id}, "type": {"id": history_type},
-                                            "stringValue": text}})
+        writes.append(
+            {"DatasetParameter": {"dataset": {"id": dataset_id}, "type": {"id": history_type}, "stringValue": text}}
+        )
     mx.session.write(writes)
     logger.info("updated dataset %s (%d change(s))", spec.name, len(changes))
-    return Registration(dataset_id, spec.name, spec.investigation_id, "updated", changes=changes,
-                        unverified=_reported(mx, spec), problems=list(spec.problems),
-                        warnings=warnings)
+    return Registration(
+        dataset_id,
+        spec.name,
+        spec.investigation_id,
+        "updated",
+        changes=changes,
+        unverified=_reported(mx, spec),
+        problems=list(spec.problems),
+        warnings=warnings,
+    )
 
 
-def _missing_links(mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any],
-                   dataset_id: int) -> list[tuple[str, tuple[dict[str, Any], str]]]:
+def _missing_links(
+    mx: MxCatalogue, spec: DatasetSpec, current: dict[str, Any], dataset_id: int
+) -> list[tuple[str, tuple[dict[str, Any], str]]]:
     """Instrument and technique links the spec adds to an existing dataset."""
     out: list[tuple[str, tuple[dict[str, Any], str]]] = []
     if spec.beamline:
-        have = {str(entity(di["instrument"]).get("name", "")).lower()
-                for di in current.get("datasetInstruments", []) if di.get("instrument")}
+        have = {
+            str(entity(di["instrument"]).get("name", "")).lower()
+            for di in current.get("datasetInstruments", [])
+            if di.get("instrument")
+        }
         if spec.beamline.lower() not in have:
             iid = mx.registry.instrument(spec.beamline)
-            out.append(("instrument", ({"DatasetInstrument": {"dataset": {"id": dataset_id},
-                                                             "instrument": {"id": iid}}}, spec.beamline)))
-    have_t = {str(entity(dt["technique"]).get("name", "")) for dt in current.get("datasetTechniques", [])
-              if dt.get("technique")}
+            out.append(
+                (
+                    "instrument",
+                    ({"DatasetInstrument": {"dataset": {"id": dataset_id}, "instrument": {"id": iid}}}, spec.beamline),
+                )
+            )
+    have_t = {
+        str(entity(dt["technique"]).get("name", ""))
+        for dt in current.get("datasetTechniques", [])
+        if dt.get("technique")
+    }
     if have_t and not spec.techniques_given:
         return out
     for name in dict.fromkeys(spec.techniques):
         if name not in have_t:
             tid = mx.registry.technique(name, TECHNIQUE_PIDS.get(name.upper()))
-            out.append(("technique", ({"DatasetTechnique": {"dataset": {"id": dataset_id},
-                                                           "technique": {"id": tid}}}, name)))
+            out.append(
+                ("technique", ({"DatasetTechnique": {"dataset": {"id": dataset_id}, "technique": {"id": tid}}}, name))
+            )
     return out
 
 
 # -- raw collections ------------------------------------------------------------------------------
+
 
 def build_collection_spec(
     mx: MxCatalogue,

@@ -121,16 +121,21 @@ class MxCatalogue:
     def internal_definition(self, name: str) -> dict[str, Any]:
         """ParameterType definition of one of the MX layer's own types."""
         units, value_type, applicable, description = INTERNAL_TYPES[name]
-        return {"name": name, "units": units, "valueType": value_type, "description": description,
-                "verified": True, f"applicableTo{applicable}": True}
+        return {
+            "name": name,
+            "units": units,
+            "valueType": value_type,
+            "description": description,
+            "verified": True,
+            f"applicableTo{applicable}": True,
+        }
 
     # -- facility --------------------------------------------------------------------------------
     def sync_parameter_types(self) -> SyncReport:
         """Create the ontology's ParameterTypes that are missing; report drift (idempotent)."""
         return self.parameter_types.sync(self.term_definitions.values())
 
-    def bootstrap(self, *, beamlines: Sequence[str] = (), techniques: Sequence[str] = ("MX", "SSX")
-                  ) -> SyncReport:
+    def bootstrap(self, *, beamlines: Sequence[str] = (), techniques: Sequence[str] = ("MX", "SSX")) -> SyncReport:
         """Create the static objects registrations need (for accounts that may not create them).
 
         ParameterTypes of the ontology and of the MX layer's bookkeeping, the raw/processed DatasetTypes,
@@ -149,14 +154,21 @@ class MxCatalogue:
             self.registry.instrument(beamline)
         return report
 
-    def investigation(self, reference: str | int, *, beamline: str | None = None,
-                      when: datetime | None = None) -> dict[str, Any]:
+    def investigation(
+        self, reference: str | int, *, beamline: str | None = None, when: datetime | None = None
+    ) -> dict[str, Any]:
         """The investigation an id, name, ``name/visitId``, proposal (``mx2532``) or visit refers to."""
         return self.registry.investigation(reference, beamline=beamline, when=when)
 
-    def ensure_investigation(self, reference: str | int, *, beamline: str | None = None,
-                             when: datetime | None = None, create: bool | None = None,
-                             title: str | None = None) -> dict[str, Any]:
+    def ensure_investigation(
+        self,
+        reference: str | int,
+        *,
+        beamline: str | None = None,
+        when: datetime | None = None,
+        create: bool | None = None,
+        title: str | None = None,
+    ) -> dict[str, Any]:
         """The investigation, created when missing and allowed.
 
         ``create=None`` (default) creates it (with a warning; the session user becomes its principal
@@ -173,21 +185,31 @@ class MxCatalogue:
             if create is False or isinstance(reference, int) or str(reference).strip().isdigit():
                 raise
         name, _, visit = str(reference).strip().partition("/")
-        new = {"Investigation": {"name": name, "visitId": visit or "1", "title": title or name,
-                                 "facility": {"id": self.registry.facility_id}}}
+        new = {
+            "Investigation": {
+                "name": name,
+                "visitId": visit or "1",
+                "title": title or name,
+                "facility": {"id": self.registry.facility_id},
+            }
+        }
         refused = NoSuchObjectFoundError(
             f"investigation {reference!r} not found on the {self.kind} catalogue, and user "
-            f"{self.session.user_name} may not create it")
+            f"{self.session.user_name} may not create it"
+        )
         if create is None and self.kind != "embedded" and self._may_create(new) is False:
             raise refused
         try:
             created = self.registry.create_investigation(
-                name, visit_id=visit or "1", title=title, beamline=beamline,
-                user_name=self.session.user_name)
+                name, visit_id=visit or "1", title=title, beamline=beamline, user_name=self.session.user_name
+            )
         except InsufficientPrivilegesError as err:
             raise refused from err
-        warnings.warn(f"investigation {name}/{visit or '1'} did not exist: created it for "
-                      f"{self.session.user_name}", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"investigation {name}/{visit or '1'} did not exist: created it for {self.session.user_name}",
+            UserWarning,
+            stacklevel=2,
+        )
         return created
 
     def _may_create(self, obj: dict[str, Any]) -> bool | None:
@@ -199,8 +221,9 @@ class MxCatalogue:
         except MxicatError:
             return False
 
-    def _investigation_id(self, investigation: str | int | Mapping[str, Any], *,
-                          beamline: str | None = None, when: datetime | None = None) -> int:
+    def _investigation_id(
+        self, investigation: str | int | Mapping[str, Any], *, beamline: str | None = None, when: datetime | None = None
+    ) -> int:
         if isinstance(investigation, Mapping):
             return int(entity(dict(investigation))["id"])
         return int(self.registry.investigation(investigation, beamline=beamline, when=when)["id"])
@@ -231,18 +254,35 @@ class MxCatalogue:
         result. Idempotent on (investigation, name): see :mod:`mxicat.mx.collections` for the policy.
         """
         spec = self.collection_spec(
-            investigation, name, metadata, beamline=beamline, sample=sample, location=location,
-            datafiles=datafiles, start=start, end=end, technique=technique, complete=complete,
-            description=description, units=units)
+            investigation,
+            name,
+            metadata,
+            beamline=beamline,
+            sample=sample,
+            location=location,
+            datafiles=datafiles,
+            start=start,
+            end=end,
+            technique=technique,
+            complete=complete,
+            description=description,
+            units=units,
+        )
         return _collections.write_dataset(self, spec)
 
-    def collection_spec(self, investigation: str | int | Mapping[str, Any], name: str,
-                        metadata: Mapping[str, Any], *, start: datetime | None = None,
-                        beamline: str | None = None, **kwargs: Any) -> _collections.DatasetSpec:
+    def collection_spec(
+        self,
+        investigation: str | int | Mapping[str, Any],
+        name: str,
+        metadata: Mapping[str, Any],
+        *,
+        start: datetime | None = None,
+        beamline: str | None = None,
+        **kwargs: Any,
+    ) -> _collections.DatasetSpec:
         """What :meth:`register_collection` would write (validated and mapped), without writing it."""
         iid = self._investigation_id(investigation, beamline=beamline, when=start)
-        return _collections.build_collection_spec(self, iid, name, metadata, beamline=beamline, start=start,
-                                                  **kwargs)
+        return _collections.build_collection_spec(self, iid, name, metadata, beamline=beamline, start=start, **kwargs)
 
     def register_nexus(
         self,
@@ -275,22 +315,40 @@ class MxCatalogue:
             files: list[Mapping[str, Any]] = [dict(d) for d in sweep.datafiles]
             files = files or [{"path": os.fspath(path), "exists": True}]
             registration = self.register_collection(
-                investigation, dataset_name, metadata, beamline=beamline, sample=sample,
-                location=Path(path).resolve().parent, datafiles=files, technique=technique)
+                investigation,
+                dataset_name,
+                metadata,
+                beamline=beamline,
+                sample=sample,
+                location=Path(path).resolve().parent,
+                datafiles=files,
+                technique=technique,
+            )
             registration.warnings.extend(result.warnings + sweep.warnings)
             out.append(registration)
         return out
 
-    def register_processed(self, name: str, *, inputs: Sequence[DatasetRef],
-                           investigation: str | int | Mapping[str, Any] | None = None,
-                           **kwargs: Any) -> Registration:
+    def register_processed(
+        self,
+        name: str,
+        *,
+        inputs: Sequence[DatasetRef],
+        investigation: str | int | Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Registration:
         """Register a processed dataset with its provenance (see :func:`mxicat.mx.processed.register`)."""
         from mxicat.mx.processed import register_processed
 
         return register_processed(self, name, inputs=inputs, investigation=investigation, **kwargs)
 
-    def group(self, name: str, datasets: Sequence[DatasetRef], *, kind: str = "merge",
-              parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def group(
+        self,
+        name: str,
+        datasets: Sequence[DatasetRef],
+        *,
+        kind: str = "merge",
+        parameters: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Group datasets into a named DataCollection (see :func:`mxicat.mx.groups.group`)."""
         from mxicat.mx.groups import group
 
@@ -309,8 +367,9 @@ class MxCatalogue:
 
         return resolve_datasets(self, [ref], investigation=investigation)[0]
 
-    def search_datasets(self, filter: str | None = None, *, order: str = "id", limit: int = 100,
-                        cursor: str | None = None) -> Any:
+    def search_datasets(
+        self, filter: str | None = None, *, order: str = "id", limit: int = 100, cursor: str | None = None
+    ) -> Any:
         """Datasets matching a filter, one page (see :mod:`mxicat.mx.search`)."""
         from mxicat.mx.search import search_datasets
 
@@ -335,8 +394,9 @@ class MxCatalogue:
         return export_mmcif(self, ref, group=group)
 
     # -- pyicat-plus compatibility ---------------------------------------------------------------
-    def store_dataset(self, beamline: str, proposal: str, dataset: str, path: str,
-                      metadata: Mapping[str, Any], **kwargs: Any) -> Registration:
+    def store_dataset(
+        self, beamline: str, proposal: str, dataset: str, path: str, metadata: Mapping[str, Any], **kwargs: Any
+    ) -> Registration:
         """pyicat-plus ``IcatClient.store_dataset`` call shape (see :mod:`mxicat.mx.pyicat_compat`)."""
         from mxicat.mx.pyicat_compat import store_dataset
 
@@ -349,19 +409,30 @@ class MxCatalogue:
 
         return store_datasets(self, calls)
 
-    def store_processed_data(self, beamline: str, proposal: str, dataset: str, path: str,
-                             metadata: Mapping[str, Any], raw: Sequence[str] = (),
-                             **kwargs: Any) -> Registration:
+    def store_processed_data(
+        self,
+        beamline: str,
+        proposal: str,
+        dataset: str,
+        path: str,
+        metadata: Mapping[str, Any],
+        raw: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Registration:
         """pyicat-plus ``IcatClient.store_processed_data`` call shape."""
         from mxicat.mx.pyicat_compat import store_processed_data
 
-        return store_processed_data(self, beamline, proposal, dataset, path, metadata, raw=raw,
-                                    **kwargs)
+        return store_processed_data(self, beamline, proposal, dataset, path, metadata, raw=raw, **kwargs)
 
 
-def open_catalogue(url: str | None = None, *, credentials: Mapping[str, Any] | None = None,
-                   ontology: Ontology | None = None, facility: str | None = None,
-                   **options: Any) -> MxCatalogue:
+def open_catalogue(
+    url: str | None = None,
+    *,
+    credentials: Mapping[str, Any] | None = None,
+    ontology: Ontology | None = None,
+    facility: str | None = None,
+    **options: Any,
+) -> MxCatalogue:
     """Open a catalogue (``sqlite:///file.db`` embedded, ``icat+https://host`` remote) as an MxCatalogue.
 
     ``credentials`` is ``{"plugin": ..., "username": ..., "password": ...}``; ``options`` go to

@@ -62,8 +62,9 @@ def _datetime(value: Any, key: str) -> datetime:
         raise BadParameterError(f"{key}: not an ISO 8601 date: {value!r}") from err
 
 
-def _investigation(mx: MxCatalogue, beamline: str, proposal: str, values: Mapping[str, Any],
-                   when: datetime) -> dict[str, Any]:
+def _investigation(
+    mx: MxCatalogue, beamline: str, proposal: str, values: Mapping[str, Any], when: datetime
+) -> dict[str, Any]:
     forced = values.get("investigationId")
     if forced not in (None, ""):
         return mx.investigation(int(str(forced).strip()))
@@ -103,14 +104,30 @@ def _complete(values: dict[str, Any], default: bool | None) -> bool | None:
     return text in ("true", "1")
 
 
-def store_dataset(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
-                  metadata: Mapping[str, Any], *, complete: bool | None = None) -> Registration:
+def store_dataset(
+    mx: MxCatalogue,
+    beamline: str,
+    proposal: str,
+    dataset: str,
+    path: str,
+    metadata: Mapping[str, Any],
+    *,
+    complete: bool | None = None,
+) -> Registration:
     """Register a raw dataset as pyicat-plus ``IcatClient.store_dataset`` would have it ingested."""
     return write_dataset(mx, dataset_spec(mx, beamline, proposal, dataset, path, metadata, complete=complete))
 
 
-def dataset_spec(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
-                 metadata: Mapping[str, Any], *, complete: bool | None = None) -> DatasetSpec:
+def dataset_spec(
+    mx: MxCatalogue,
+    beamline: str,
+    proposal: str,
+    dataset: str,
+    path: str,
+    metadata: Mapping[str, Any],
+    *,
+    complete: bool | None = None,
+) -> DatasetSpec:
     """What :func:`store_dataset` registers, validated and mapped but not written (batches share it)."""
     _require(beamline=beamline, proposal=proposal, dataset=dataset, path=path)
     values = _prepare(metadata)
@@ -119,9 +136,17 @@ def dataset_spec(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, pa
     end = _datetime(values["endDate"], "endDate")
     investigation = _investigation(mx, beamline, proposal, values, start)
     return mx.collection_spec(
-        investigation, dataset, values, beamline=beamline, sample=str(values["Sample_name"]),
-        location=os.path.normpath(path), start=start, end=end, technique=_techniques(values),
-        complete=complete)
+        investigation,
+        dataset,
+        values,
+        beamline=beamline,
+        sample=str(values["Sample_name"]),
+        location=os.path.normpath(path),
+        start=start,
+        end=end,
+        technique=_techniques(values),
+        complete=complete,
+    )
 
 
 def store_datasets(mx: MxCatalogue, calls: Sequence[Mapping[str, Any]]) -> list[Registration | MxicatError]:
@@ -143,8 +168,15 @@ def store_datasets(mx: MxCatalogue, calls: Sequence[Mapping[str, Any]]) -> list[
     return write_datasets(mx, specs)
 
 
-def store_processed_data(mx: MxCatalogue, beamline: str, proposal: str, dataset: str, path: str,
-                         metadata: Mapping[str, Any], raw: Sequence[str] = ()) -> Registration:
+def store_processed_data(
+    mx: MxCatalogue,
+    beamline: str,
+    proposal: str,
+    dataset: str,
+    path: str,
+    metadata: Mapping[str, Any],
+    raw: Sequence[str] = (),
+) -> Registration:
     """Register a processed dataset as pyicat-plus ``IcatClient.store_processed_data`` would.
 
     ``raw`` (raw dataset directories) is shorthand for ``metadata["input_datasets"]``; the producing
@@ -167,6 +199,15 @@ def store_processed_data(mx: MxCatalogue, beamline: str, proposal: str, dataset:
     version = str(values["Process_version"]) if values.get("Process_version") else None
     passed = {k: v for k, v in values.items() if k != "input_datasets"}
     return mx.register_processed(
-        dataset, inputs=inputs, investigation=investigation, values=passed, program=program,
-        version=version, location=path, sample=str(values["Sample_name"]), start=start, end=end,
-        technique=_techniques(values))
+        dataset,
+        inputs=inputs,
+        investigation=investigation,
+        values=passed,
+        program=program,
+        version=version,
+        location=path,
+        sample=str(values["Sample_name"]),
+        start=start,
+        end=end,
+        technique=_techniques(values),
+    )

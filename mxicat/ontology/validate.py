@@ -92,12 +92,12 @@ def validate(
             continue
         term = resolved.term
         if record and not term.in_record(record):
-            result.problems.append(Problem(key, value, f"{term.name} is a {term.record}-data term, "
-                                                       f"not {record}"))
+            result.problems.append(Problem(key, value, f"{term.name} is a {term.record}-data term, not {record}"))
             continue
         if wanted_technique and wanted_technique not in (t.casefold() for t in term.techniques):
-            result.problems.append(Problem(key, value, f"{term.name} is used by "
-                                                       f"{'/'.join(term.techniques)}, not {technique}"))
+            result.problems.append(
+                Problem(key, value, f"{term.name} is used by {'/'.join(term.techniques)}, not {technique}")
+            )
             continue
         unit = (units.get(key) or units.get(resolved.key) or units.get(term.name)) if units else None
         try:
@@ -109,9 +109,9 @@ def validate(
             result.notes.extend(f"{key}: {n}" for n in notes)
         previous = result.sources.get(resolved.key)
         if previous is not None and not _same(result.values[resolved.key], canonical):
-            result.problems.append(Problem(
-                key, value, f"conflicts with {previous}={metadata[previous]!r} "
-                            f"(both mean {resolved.key})"))
+            result.problems.append(
+                Problem(key, value, f"conflicts with {previous}={metadata[previous]!r} (both mean {resolved.key})")
+            )
             continue
         result.values[resolved.key] = canonical
         result.sources.setdefault(resolved.key, key)
@@ -120,8 +120,11 @@ def validate(
             warnings.warn(note, UnitConversionWarning, stacklevel=2)
         if result.unmapped:
             names = ", ".join(sorted(result.unmapped))
-            warnings.warn(f"{len(result.unmapped)} key(s) are not ontology terms and are kept "
-                          f"unmapped: {names}", OntologyTermWarning, stacklevel=2)
+            warnings.warn(
+                f"{len(result.unmapped)} key(s) are not ontology terms and are kept unmapped: {names}",
+                OntologyTermWarning,
+                stacklevel=2,
+            )
     return result
 
 

@@ -98,9 +98,11 @@ def _numeric(term: Term, value: Any, unit: str | None) -> tuple[Any, list[str]]:
     if term.maximum is not None and result > term.maximum:
         raise ValueError(f"{result} is above the maximum {term.maximum:g}{_unit_suffix(term)}")
     if term.fraction and not unit_given and abs(result) > 1:
-        notes.append(f"{term.name}={result:g} given without a unit is kept as a fraction "
-                     f"({result * 100:g} %); if the producer writes percent, send '{result:g}%' or "
-                     "unit 'percent'")
+        notes.append(
+            f"{term.name}={result:g} given without a unit is kept as a fraction "
+            f"({result * 100:g} %); if the producer writes percent, send '{result:g}%' or "
+            "unit 'percent'"
+        )
     return result, notes
 
 

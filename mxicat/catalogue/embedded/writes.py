@@ -127,8 +127,8 @@ def classify_integrity_error(err: sa.exc.IntegrityError) -> MxicatError:
 PTypeFacts = tuple[bool, str, float | None, float | None, frozenset[str]]
 _PTYPE_TABLES = frozenset({"ParameterType", "PermissibleStringValue"})
 _PTYPE_TOKEN_SQL = (
-    'SELECT (SELECT COUNT(*) || \':\' || IFNULL(MAX("MOD_TIME"), \'\') FROM "PARAMETERTYPE"), '
-    '(SELECT COUNT(*) || \':\' || IFNULL(MAX("MOD_TIME"), \'\') FROM "PERMISSIBLESTRINGVALUE")'
+    "SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(\"MOD_TIME\"), '') FROM \"PARAMETERTYPE\"), "
+    "(SELECT COUNT(*) || ':' || IFNULL(MAX(\"MOD_TIME\"), '') FROM \"PERMISSIBLESTRINGVALUE\")"
 )
 
 
@@ -195,7 +195,9 @@ class Writer:
         if nxt is None:
             seq, top = self.conn.exec_driver_sql(
                 f'SELECT (SELECT "SEQ_COUNT" FROM "{SEQUENCE.name}" WHERE "SEQ_NAME" = ?), '
-                f'(SELECT MAX("ID") FROM "{table}")', (table,)).one()
+                f'(SELECT MAX("ID") FROM "{table}")',
+                (table,),
+            ).one()
             nxt = max(seq or 0, top or 0) + 1
         self._next_id[table] = nxt + n
         return nxt
@@ -203,8 +205,10 @@ class Writer:
     def _save_sequences(self) -> None:
         for table, nxt in self._next_id.items():
             self.conn.execute(
-                sa.text('INSERT INTO "SEQUENCE" ("SEQ_NAME", "SEQ_COUNT") VALUES (:n, :c) '
-                        'ON CONFLICT ("SEQ_NAME") DO UPDATE SET "SEQ_COUNT" = MAX("SEQ_COUNT", excluded."SEQ_COUNT")'),
+                sa.text(
+                    'INSERT INTO "SEQUENCE" ("SEQ_NAME", "SEQ_COUNT") VALUES (:n, :c) '
+                    'ON CONFLICT ("SEQ_NAME") DO UPDATE SET "SEQ_COUNT" = MAX("SEQ_COUNT", excluded."SEQ_COUNT")'
+                ),
                 {"n": table, "c": nxt - 1},
             )
 
@@ -223,14 +227,16 @@ class Writer:
         if type_id not in self._ptypes:
             pt, psv = TABLES["ParameterType"], TABLES["PermissibleStringValue"]
             row = self.conn.execute(
-                sa.select(pt.c.ENFORCED, pt.c.NAME, pt.c.MINIMUMNUMERICVALUE, pt.c.MAXIMUMNUMERICVALUE)
-                .where(pt.c.ID == type_id)
+                sa.select(pt.c.ENFORCED, pt.c.NAME, pt.c.MINIMUMNUMERICVALUE, pt.c.MAXIMUMNUMERICVALUE).where(
+                    pt.c.ID == type_id
+                )
             ).first()
             if row is None:
                 self._ptypes[type_id] = None
             else:
-                values = frozenset(self.conn.execute(
-                    sa.select(psv.c.VALUE).where(psv.c.PARAMETERTYPE_ID == type_id)).scalars())
+                values = frozenset(
+                    self.conn.execute(sa.select(psv.c.VALUE).where(psv.c.PARAMETERTYPE_ID == type_id)).scalars()
+                )
                 self._ptypes[type_id] = (bool(row[0]), row[1], row[2], row[3], values)
             if shared is not None:
                 shared.put(type_id, self._ptypes[type_id])
@@ -250,12 +256,12 @@ class Writer:
         num = row[p.pos["NUMERIC_VALUE"]]
         if num is not None:
             if (lo is not None and num < lo) or (hi is not None and num > hi):
-                raise ValidationError(
-                    f"{name}: value {num} of {ptname} is outside the range [{lo}, {hi}]")
+                raise ValidationError(f"{name}: value {num} of {ptname} is outside the range [{lo}, {hi}]")
         text = row[p.pos["STRING_VALUE"]]
         if text is not None and values and text not in values:
             raise ValidationError(
-                f"{name}: value {text!r} of {ptname} is not one of the permissible values {sorted(values)}")
+                f"{name}: value {text!r} of {ptname} is not one of the permissible values {sorted(values)}"
+            )
 
     # ------------------------------------------------------------------------------ create
     def _build(
@@ -287,7 +293,7 @@ class Writer:
                     continue
                 ref = value.get("id") if isinstance(value, dict | Mapping) else None
                 if type(ref) is not int:
-                    raise BadParameterError(f"{info.name}.{key} must be a reference {{\"id\": n}}, got {value!r:.80}")
+                    raise BadParameterError(f'{info.name}.{key} must be a reference {{"id": n}}, got {value!r:.80}')
                 row[o[0]] = ref
                 continue
             rel = info.relations.get(key)
@@ -467,7 +473,7 @@ class Writer:
     def _ref(self, info: EntityInfo, key: str, value: Any) -> int:
         ref = value.get("id") if isinstance(value, Mapping) else None
         if isinstance(ref, bool) or not isinstance(ref, int):
-            raise BadParameterError(f"{info.name}.{key} must be a reference {{\"id\": n}}, got {value!r:.80}")
+            raise BadParameterError(f'{info.name}.{key} must be a reference {{"id": n}}, got {value!r:.80}')
         return ref
 
     def update(self, obj: Any, *, authorizer: Any = None) -> int:
@@ -542,13 +548,15 @@ class Writer:
         if gone_files:
             df = TABLES["Datafile"]
             for chunk in _chunks(gone_files):
-                self.dirty_datasets.update(self.conn.execute(
-                    sa.select(df.c.DATASET_ID).where(df.c.ID.in_(chunk)).distinct()).scalars())
+                self.dirty_datasets.update(
+                    self.conn.execute(sa.select(df.c.DATASET_ID).where(df.c.ID.in_(chunk)).distinct()).scalars()
+                )
         if gone_sets:
             ds = TABLES["Dataset"]
             for chunk in _chunks(gone_sets):
-                self.dirty_investigations.update(self.conn.execute(
-                    sa.select(ds.c.INVESTIGATION_ID).where(ds.c.ID.in_(chunk)).distinct()).scalars())
+                self.dirty_investigations.update(
+                    self.conn.execute(sa.select(ds.c.INVESTIGATION_ID).where(ds.c.ID.in_(chunk)).distinct()).scalars()
+                )
         self.dirty_datasets -= gone_sets
         self.dirty_investigations -= cascade.get("Investigation", set())
         self.touched.add(bean)
@@ -564,23 +572,32 @@ class Writer:
         if self.dirty_datasets:
             for chunk in _chunks(self.dirty_datasets):
                 self.conn.execute(
-                    sa.update(ds).where(ds.c.ID.in_(chunk)).values(
+                    sa.update(ds)
+                    .where(ds.c.ID.in_(chunk))
+                    .values(
                         FILESIZE=sa.select(sa.func.coalesce(sa.func.sum(df.c.FILESIZE), 0))
-                        .where(df.c.DATASET_ID == ds.c.ID).scalar_subquery(),
-                        FILECOUNT=sa.select(sa.func.count(df.c.ID)).where(df.c.DATASET_ID == ds.c.ID)
+                        .where(df.c.DATASET_ID == ds.c.ID)
                         .scalar_subquery(),
-                    ))
-                self.dirty_investigations.update(self.conn.execute(
-                    sa.select(ds.c.INVESTIGATION_ID).where(ds.c.ID.in_(chunk)).distinct()).scalars())
+                        FILECOUNT=sa.select(sa.func.count(df.c.ID)).where(df.c.DATASET_ID == ds.c.ID).scalar_subquery(),
+                    )
+                )
+                self.dirty_investigations.update(
+                    self.conn.execute(sa.select(ds.c.INVESTIGATION_ID).where(ds.c.ID.in_(chunk)).distinct()).scalars()
+                )
         if self.dirty_investigations:
             for chunk in _chunks(self.dirty_investigations):
                 self.conn.execute(
-                    sa.update(inv).where(inv.c.ID.in_(chunk)).values(
+                    sa.update(inv)
+                    .where(inv.c.ID.in_(chunk))
+                    .values(
                         FILESIZE=sa.select(sa.func.coalesce(sa.func.sum(ds.c.FILESIZE), 0))
-                        .where(ds.c.INVESTIGATION_ID == inv.c.ID).scalar_subquery(),
+                        .where(ds.c.INVESTIGATION_ID == inv.c.ID)
+                        .scalar_subquery(),
                         FILECOUNT=sa.select(sa.func.coalesce(sa.func.sum(ds.c.FILECOUNT), 0))
-                        .where(ds.c.INVESTIGATION_ID == inv.c.ID).scalar_subquery(),
-                    ))
+                        .where(ds.c.INVESTIGATION_ID == inv.c.ID)
+                        .scalar_subquery(),
+                    )
+                )
         self.dirty_datasets.clear()
         self.dirty_investigations.clear()
         self._save_sequences()
@@ -588,5 +605,4 @@ class Writer:
 
 def _chunks(ids: Any, size: int = 500) -> list[list[int]]:
     seq = list(ids)
-    return [seq[i:i + size] for i in range(0, len(seq), size)]
-
+    return [seq[i : i + size] for i in range(0, len(seq), size)]

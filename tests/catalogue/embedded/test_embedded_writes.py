@@ -42,23 +42,51 @@ def base(cat: EmbeddedCatalogue) -> dict[str, int]:
         facility=fid,
         itype=cat.create({"InvestigationType": {"name": "MX", "facility": {"id": fid}}}),
         dtype=cat.create({"DatasetType": {"name": "raw", "facility": {"id": fid}}}),
-        wavelength=cat.create({"ParameterType": {
-            "name": "wavelength", "units": "angstrom", "valueType": "NUMERIC", "facility": {"id": fid},
-            "enforced": True, "minimumNumericValue": 0.5, "maximumNumericValue": 2.5}}),
-        detector=cat.create({"ParameterType": {
-            "name": "detector", "units": "N/A", "valueType": "STRING", "facility": {"id": fid}, "enforced": True,
-            "permissibleStringValues": [{"value": "EIGER"}, {"value": "PILATUS"}]}}),
-        comment=cat.create({"ParameterType": {"name": "comment", "units": "N/A", "valueType": "STRING",
-                                              "facility": {"id": fid}}}),
+        wavelength=cat.create(
+            {
+                "ParameterType": {
+                    "name": "wavelength",
+                    "units": "angstrom",
+                    "valueType": "NUMERIC",
+                    "facility": {"id": fid},
+                    "enforced": True,
+                    "minimumNumericValue": 0.5,
+                    "maximumNumericValue": 2.5,
+                }
+            }
+        ),
+        detector=cat.create(
+            {
+                "ParameterType": {
+                    "name": "detector",
+                    "units": "N/A",
+                    "valueType": "STRING",
+                    "facility": {"id": fid},
+                    "enforced": True,
+                    "permissibleStringValues": [{"value": "EIGER"}, {"value": "PILATUS"}],
+                }
+            }
+        ),
+        comment=cat.create(
+            {"ParameterType": {"name": "comment", "units": "N/A", "valueType": "STRING", "facility": {"id": fid}}}
+        ),
     )
-    ids["inv"] = cat.create({"Investigation": {"name": "mx1234", "visitId": "1", "title": "Lysozyme",
-                                               "facility": {"id": fid}, "type": {"id": ids["itype"]}}})
+    ids["inv"] = cat.create(
+        {
+            "Investigation": {
+                "name": "mx1234",
+                "visitId": "1",
+                "title": "Lysozyme",
+                "facility": {"id": fid},
+                "type": {"id": ids["itype"]},
+            }
+        }
+    )
     return ids
 
 
 def _dataset(base: dict[str, int], name: str, **extra: object) -> dict[str, object]:
-    return {"Dataset": {"name": name, "investigation": {"id": base["inv"]}, "type": {"id": base["dtype"]},
-                        **extra}}
+    return {"Dataset": {"name": name, "investigation": {"id": base["inv"]}, "type": {"id": base["dtype"]}, **extra}}
 
 
 def test_catalogue_protocol_and_meta_fields(cat, base) -> None:
@@ -71,11 +99,24 @@ def test_catalogue_protocol_and_meta_fields(cat, base) -> None:
 
 
 def test_create_nested_tree_and_get_with_include(cat, base) -> None:
-    did = cat.create(_dataset(base, "d1", startDate="2024-05-01T12:00:00.000+02:00", parameters=[
-        {"type": {"id": base["wavelength"]}, "numericValue": 0.97},
-        {"type": {"id": base["detector"]}, "stringValue": "EIGER"}],
-        datafiles=[{"name": "a.h5", "fileSize": 100, "parameters": [
-            {"type": {"id": base["comment"]}, "stringValue": "first"}]}]))
+    did = cat.create(
+        _dataset(
+            base,
+            "d1",
+            startDate="2024-05-01T12:00:00.000+02:00",
+            parameters=[
+                {"type": {"id": base["wavelength"]}, "numericValue": 0.97},
+                {"type": {"id": base["detector"]}, "stringValue": "EIGER"},
+            ],
+            datafiles=[
+                {
+                    "name": "a.h5",
+                    "fileSize": 100,
+                    "parameters": [{"type": {"id": base["comment"]}, "stringValue": "first"}],
+                }
+            ],
+        )
+    )
     got = cat.get("Dataset ds INCLUDE ds.parameters, ds.datafiles.parameters, ds.investigation", did)["Dataset"]
     assert got["startDate"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
     assert {str(p.get("numericValue", p.get("stringValue"))) for p in got["parameters"]} == {"0.97", "EIGER"}
@@ -93,26 +134,36 @@ def test_create_many_all_or_nothing_with_offset(cat, base) -> None:
         cat.create_many([_dataset(base, "n1"), _dataset(base, "n1")])
     assert err.value.offset == 1
     with pytest.raises(NoSuchObjectFoundError, match="Investigation\\[id:999\\]") as err:
-        cat.create_many([_dataset(base, "n1"),
-                         {"Dataset": {"name": "n3", "investigation": {"id": 999}, "type": {"id": base["dtype"]}}}])
+        cat.create_many(
+            [
+                _dataset(base, "n1"),
+                {"Dataset": {"name": "n3", "investigation": {"id": 999}, "type": {"id": base["dtype"]}}},
+            ]
+        )
     assert err.value.offset == 1
     assert cat.search("SELECT d.name FROM Dataset d") == ["taken"]
     ids = cat.create_many([_dataset(base, "n1"), _dataset(base, "n2")])
     assert len(ids) == 2 and ids[1] > ids[0]
 
 
-@pytest.mark.parametrize(("obj", "error", "text"), [
-    ({"Dataset": {"name": "x", "type": {"id": 1}}}, ValidationError, "investigation cannot be null"),
-    ({"Nonsense": {"name": "x"}}, BadParameterError, "Nonsense"),
-    ({"Facility": {"name": "x", "colour": "red"}}, BadParameterError, "Field colour not found in Facility"),
-    ({"Facility": {"name": "x", "daysUntilRelease": "soon"}}, BadParameterError, "integer"),
-    ({"FacilityCycle": {"name": "c", "facility": {"id": 1}, "startDate": "yesterday"}}, BadParameterError,
-     "Badly formatted date"),
-    ({"Facility": {"name": "x" * 300}}, ValidationError, "longer than 255"),
-    ({"Facility": {"id": 77, "name": "x"}}, BadParameterError, "must not carry an id"),
-    ({"Study": {"name": "s", "status": "DONE"}}, BadParameterError, "status"),
-    ({"Dataset": {"name": "x", "investigation": 1}}, BadParameterError, "reference"),
-])
+@pytest.mark.parametrize(
+    ("obj", "error", "text"),
+    [
+        ({"Dataset": {"name": "x", "type": {"id": 1}}}, ValidationError, "investigation cannot be null"),
+        ({"Nonsense": {"name": "x"}}, BadParameterError, "Nonsense"),
+        ({"Facility": {"name": "x", "colour": "red"}}, BadParameterError, "Field colour not found in Facility"),
+        ({"Facility": {"name": "x", "daysUntilRelease": "soon"}}, BadParameterError, "integer"),
+        (
+            {"FacilityCycle": {"name": "c", "facility": {"id": 1}, "startDate": "yesterday"}},
+            BadParameterError,
+            "Badly formatted date",
+        ),
+        ({"Facility": {"name": "x" * 300}}, ValidationError, "longer than 255"),
+        ({"Facility": {"id": 77, "name": "x"}}, BadParameterError, "must not carry an id"),
+        ({"Study": {"name": "s", "status": "DONE"}}, BadParameterError, "status"),
+        ({"Dataset": {"name": "x", "investigation": 1}}, BadParameterError, "reference"),
+    ],
+)
 def test_create_errors(cat, base, obj, error, text) -> None:
     with pytest.raises(error, match=text):
         cat.create(obj)
@@ -136,16 +187,19 @@ def test_enforced_parameter_types(cat, base) -> None:
     cat.create({"DatasetParameter": {"dataset": {"id": did}, "type": {"id": base["comment"]}, "numericValue": 9}})
 
 
-@pytest.mark.parametrize(("child", "error", "text"), [
-    ({"type": 7, "numericValue": 1.0}, BadParameterError, "DatasetParameter.type must be a reference"),
-    ({"type": {"id": "7"}, "numericValue": 1.0}, BadParameterError, "must be a reference"),
-    ({"numericValue": 1.0}, ValidationError, "DatasetParameter: type cannot be null"),
-    ({"type": "wavelength", "numericValue": 3.0}, ValidationError, "outside the range"),
-    ({"type": "detector", "stringValue": "MAR"}, ValidationError, "permissible"),
-    ({"type": "comment", "colour": "red"}, BadParameterError, "Field colour not found in DatasetParameter"),
-    ({"type": "comment", "numericValue": "many"}, BadParameterError, "numericValue"),
-    ({"id": 5, "type": "comment"}, BadParameterError, "must not carry an id"),
-])
+@pytest.mark.parametrize(
+    ("child", "error", "text"),
+    [
+        ({"type": 7, "numericValue": 1.0}, BadParameterError, "DatasetParameter.type must be a reference"),
+        ({"type": {"id": "7"}, "numericValue": 1.0}, BadParameterError, "must be a reference"),
+        ({"numericValue": 1.0}, ValidationError, "DatasetParameter: type cannot be null"),
+        ({"type": "wavelength", "numericValue": 3.0}, ValidationError, "outside the range"),
+        ({"type": "detector", "stringValue": "MAR"}, ValidationError, "permissible"),
+        ({"type": "comment", "colour": "red"}, BadParameterError, "Field colour not found in DatasetParameter"),
+        ({"type": "comment", "numericValue": "many"}, BadParameterError, "numericValue"),
+        ({"id": 5, "type": "comment"}, BadParameterError, "must not carry an id"),
+    ],
+)
 def test_nested_parameter_errors(cat, base, child, error, text) -> None:
     """Embedded children (a dataset's parameters: most rows of a createMany) are checked as top-level ones."""
     if isinstance(child.get("type"), str):
@@ -160,11 +214,23 @@ def test_nested_parameter_errors(cat, base, child, error, text) -> None:
 def test_nested_children_of_every_shape(cat, base) -> None:
     """Plain children, children with their own children, and root-supplied meta fields land alike."""
     when = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
-    did = cat.create(_dataset(base, "d1", parameters=[
-        {"type": {"id": base["wavelength"]}, "numericValue": 0.98},
-        {"type": {"id": base["comment"]}, "stringValue": "kept", "createId": "someone", "createTime": when},
-    ], datafiles=[{"name": "a.h5", "fileSize": 3, "parameters": [
-        {"type": {"id": base["comment"]}, "stringValue": "per file"}]}]))
+    did = cat.create(
+        _dataset(
+            base,
+            "d1",
+            parameters=[
+                {"type": {"id": base["wavelength"]}, "numericValue": 0.98},
+                {"type": {"id": base["comment"]}, "stringValue": "kept", "createId": "someone", "createTime": when},
+            ],
+            datafiles=[
+                {
+                    "name": "a.h5",
+                    "fileSize": 3,
+                    "parameters": [{"type": {"id": base["comment"]}, "stringValue": "per file"}],
+                }
+            ],
+        )
+    )
     rows = cat.search(f"SELECT p FROM DatasetParameter p WHERE p.dataset.id = {did} ORDER BY p.id")
     values = [(r["DatasetParameter"].get("numericValue"), r["DatasetParameter"].get("stringValue")) for r in rows]
     assert values == [(0.98, None), (None, "kept")]
@@ -210,8 +276,14 @@ def test_update_given_fields_only(cat, base) -> None:
 
 def test_delete_cascades_through_collections(cat, base) -> None:
     comment = {"id": base["comment"]}
-    cat.create(_dataset(base, "d1", parameters=[{"type": comment, "stringValue": "x"}],
-                        datafiles=[{"name": "a", "parameters": [{"type": comment, "stringValue": "y"}]}]))
+    cat.create(
+        _dataset(
+            base,
+            "d1",
+            parameters=[{"type": comment, "stringValue": "x"}],
+            datafiles=[{"name": "a", "parameters": [{"type": comment, "stringValue": "y"}]}],
+        )
+    )
     cat.delete([{"Investigation": {"id": base["inv"]}}])
     for name in ("Investigation", "Dataset", "Datafile", "DatasetParameter", "DatafileParameter"):
         assert cat.search(f"SELECT COUNT(x) FROM {name} x") == [0]
@@ -295,8 +367,10 @@ def test_older_file_is_upgraded_by_init(tmp_path: Path) -> None:
 
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)  # a catalogue file from before the first migration
-    con.execute("CREATE TABLE MXICAT_MIGRATIONS (VERSION INTEGER PRIMARY KEY, NAME VARCHAR(255) NOT NULL, "
-                "APPLIED DATETIME NOT NULL)")
+    con.execute(
+        "CREATE TABLE MXICAT_MIGRATIONS (VERSION INTEGER PRIMARY KEY, NAME VARCHAR(255) NOT NULL, "
+        "APPLIED DATETIME NOT NULL)"
+    )
     con.close()
     with pytest.raises(ConfigurationError, match="older than this mxicat.*mxicat init"):
         EmbeddedStore(path)
@@ -365,8 +439,9 @@ def test_concurrent_writers_and_readers(store, cat, base) -> None:
     def writer(n: int) -> None:
         try:
             for i in range(15):
-                cat.create(_dataset(base, f"t{n}-{i}", parameters=[{"type": {"id": base["comment"]},
-                                                                     "stringValue": str(i)}]))
+                cat.create(
+                    _dataset(base, f"t{n}-{i}", parameters=[{"type": {"id": base["comment"]}, "stringValue": str(i)}])
+                )
                 cat.search("SELECT COUNT(d) FROM Dataset d")
         except BaseException as err:  # noqa: BLE001 - collected for the assertion below
             errors.append(err)
