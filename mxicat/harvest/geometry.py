@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+import h5py
+
 from mxicat.harvest import units
 from mxicat.harvest.nexus import NXdetector_module, NXtransformation, depends_on_chain
 from mxicat.harvest.nxwalk import as_floats, attr, attr_str
@@ -45,8 +47,9 @@ def _rotated(axis: NXtransformation) -> bool:
 
 def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     """(distance in mm, path of the first chain element) from the module geometry, or ``None``."""
-    fast_set, slow_set = module.dataset("fast_pixel_direction"), module.dataset("slow_pixel_direction")
-    if fast_set is None or slow_set is None:
+    fast_set = module.walker.open_id(module.group, "fast_pixel_direction", "dataset")
+    slow_set = module.walker.open_id(module.group, "slow_pixel_direction", "dataset")
+    if not isinstance(fast_set, h5py.h5d.DatasetID) or not isinstance(slow_set, h5py.h5d.DatasetID):
         return None
     fast = NXtransformation(module.walker, fast_set)
     chain = depends_on_chain(fast.depends_on, stop=_rotated)

@@ -24,7 +24,7 @@ from mxicat.harvest.dials import harvest_dials_expt, is_experiment_list
 from mxicat.harvest.files import sweep_datafiles
 from mxicat.harvest.geometry import derived_distance
 from mxicat.harvest.nexus import Field, NXbeam, NXdetector, NXentry, NXinstrument, NXsample
-from mxicat.harvest.nxwalk import Walker
+from mxicat.harvest.nxwalk import Walker, forget_string_kinds
 from mxicat.harvest.result import HarvestError, HarvestResult, MetadataValue, Sweep
 from mxicat.harvest.scan import sample_scan
 
@@ -418,6 +418,7 @@ def _layout(entry: NXentry, used_subentries: bool) -> str:
 
 def harvest_file(file: h5py.File, path: str) -> HarvestResult:
     """Harvest an open HDF5 file (``path`` names it in messages and resolves relative links)."""
+    forget_string_kinds()
     walker = Walker(file, path)
     entries = [NXentry(walker, g) for g in walker.groups_of_class(file, "NXentry")]
     if not entries:  # files without @NX_class on the entry: accept groups called entry, entry1, …

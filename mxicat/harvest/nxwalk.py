@@ -108,21 +108,37 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
         return None
 
 
+#: attribute name → encoding, for names whose last read in the current file was a variable-length string: the
+#: next one is read as such without asking its type (HDF5 refuses to convert anything else to a variable-length
+#: string, so a wrong guess fails and is read the general way); a writer uses one string kind for a name
+_VLEN_NAMES: dict[str, str] = {}
+
+
+def forget_string_kinds() -> None:
+    """Start learning attribute string kinds afresh (a new file may come from another writer); only speed
+    depends on it, never a value."""
+    _VLEN_NAMES.clear()
+
+
 def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str | None) -> Any:
     """The value of an open attribute (see :func:`attr`); raises what h5py raises."""
+    guess = _VLEN_NAMES.get(name)
+    if guess is not None:
+        stored = h5a.get_info(attribute).data_size
+        if stored:
+            try:
+                return _read_vlen(attribute, stored, _vlen_string_type(guess))
+            except (KeyError, OSError, RuntimeError, TypeError, ValueError):
+                _VLEN_NAMES.pop(name, None)
     tid = attribute.get_type()
     kind = tid.get_class()
     if kind == h5t.STRING and tid.is_variable_str():
-        mtype = _vlen_string_type(_ENCODINGS.get(tid.get_cset(), "ascii"))
+        encoding = _ENCODINGS.get(tid.get_cset(), "ascii")
+        _VLEN_NAMES[name] = encoding
+        mtype = _vlen_string_type(encoding)
         stored = h5a.get_info(attribute).data_size
         if stored:
-            # no dataspace object: a stored variable-length element takes at least 8 bytes (16 in practice), so
-            # this buffer holds them all; the slots after the last element stay None (an empty string is b"")
-            value = np.empty(stored // 8 + 2, dtype=object)
-            attribute.read(value, mtype=mtype)
-            if value[1] is None:
-                return value[0]
-            return value[: next(i for i, v in enumerate(value) if v is None)]
+            return _read_vlen(attribute, stored, mtype)
         space = attribute.get_space()
         if space.get_simple_extent_type() == h5s.NULL:  # empty dataspace
             return None
@@ -144,6 +160,19 @@ def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str 
         target = h5o.open(oid, child.encode()) if child else oid
         return _high_level(target).attrs[name]
     return value[()] if value.ndim == 0 else value
+
+
+def _read_vlen(attribute: h5py.h5a.AttrID, stored: int, mtype: h5py.h5t.TypeID) -> Any:
+    """A variable-length string attribute of ``stored`` bytes: one element as a scalar, else an array.
+
+    No dataspace object: a stored variable-length element takes at least 8 bytes (16 in practice), so the
+    buffer holds them all; the slots after the last element stay None (an empty string is b"").
+    """
+    value = np.empty(stored // 8 + 2, dtype=object)
+    attribute.read(value, mtype=mtype)
+    if value[1] is None:
+        return value[0]
+    return value[: next(i for i, v in enumerate(value) if v is None)]
 
 
 #: HDF5 character sets → the encodings h5py names them by

@@ -11,6 +11,7 @@ from nxmx_fixtures import memory_file, nxmx_entry
 
 from mxicat.harvest import HarvestError
 from mxicat.harvest.harvester import harvest_file
+from mxicat.harvest.nxwalk import attr
 
 
 def _paths() -> list[str]:
@@ -85,8 +86,9 @@ def _attributes() -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("replacement", [None, 7, np.array([b"x", b"y"]), np.zeros((2, 2))],
-                         ids=["deleted", "int", "two-strings", "matrix"])
+@pytest.mark.parametrize(
+    "replacement", [None, 7, np.array([b"x", b"y"]), np.zeros((2, 2))], ids=["deleted", "int", "two-strings", "matrix"]
+)
 def test_every_attribute_mutated(replacement: object) -> None:
     for path, name in _attributes():
         with memory_file() as f:
@@ -102,3 +104,37 @@ def test_every_attribute_mutated(replacement: object) -> None:
                 continue
         for sweep in result.sweeps:
             assert set(sweep.sources) == set(sweep.metadata)
+
+
+def _alternate_string_kinds(f: h5py.File, first_variable: bool) -> None:
+    """Every other string attribute (in visit order) rewritten as a variable-length string, the rest as
+    fixed-length ones, so each attribute name comes in both kinds within one file."""
+    attributes: list[tuple[str, str]] = []
+    f.visititems(lambda name, obj: attributes.extend((name, a) for a in obj.attrs))
+    variable = first_variable
+    for path, name in attributes:
+        value = f[path].attrs[name]
+        if isinstance(value, bytes | np.bytes_ | str):
+            text = value.decode() if isinstance(value, bytes | np.bytes_) else value
+            f[path].attrs[name] = text if variable else np.bytes_(text.encode())
+            variable = not variable
+
+
+@pytest.mark.parametrize("first_variable", [True, False])
+def test_string_attribute_kinds_mixed_within_a_file(first_variable: bool) -> None:
+    """Attribute string kinds are learned per file to skip type queries; a file mixing variable- and
+    fixed-length strings under the same names (and a unit given as a number) harvests exactly like one
+    that uses fixed-length strings throughout."""
+    with memory_file() as f:
+        nxmx_entry(f)
+        expected = harvest_file(f, "mem.nxs").sweeps[0]
+    with memory_file() as f:
+        nxmx_entry(f)
+        _alternate_string_kinds(f, first_variable)
+        result = harvest_file(f, "mem.nxs").sweeps[0]
+        assert attr(f["entry/instrument"], "NX_class") is not None
+        f["entry/instrument/detector/count_time"].attrs["units"] = 5  # a name learned as a string, now a number
+        assert attr(f["entry/instrument/detector/count_time"], "units") == 5
+    assert result.metadata == expected.metadata
+    assert result.sources == expected.sources
+    assert result.scan_type == expected.scan_type
