@@ -91,7 +91,9 @@ def icat_group() -> None:
 def import_cmd(cli: CliContext, file: Path, fmt: str | None, duplicate: str) -> None:
     """Load a python-icat dump file (YAML or XML, ICAT 4.4-6.2) in one transaction.
 
-    A catalogue file that does not exist yet is created bare. FILE "-" reads standard input.
+    A catalogue file that does not exist yet is created bare. FILE "-" reads standard input. ICAT 7.0 sample
+    content (InvestigationSample, Sample and SampleType keyed by pid) does not fit the embedded ICAT 6.2 schema:
+    it is refused with one error naming the object and the dump's version, and nothing is imported.
 
     Example:
 

@@ -19,10 +19,11 @@ from mxicat import __version__
 from mxicat.errors import BadParameterError
 
 from .dump import DumpObject, ExportObject, Ref, bean_of, canonical
+from .dumpcompat import check_name, check_object
 from .schema import ENTITIES, ICAT_VERSION
 
 
-def _element_data(bean: str, elem: ET.Element, where: str) -> dict[str, Any]:
+def _element_data(bean: str, elem: ET.Element, where: str, version: str | None) -> dict[str, Any]:
     info = ENTITIES[bean]
     out: dict[str, Any] = {}
     for sub in elem:
@@ -30,10 +31,11 @@ def _element_data(bean: str, elem: ET.Element, where: str) -> dict[str, Any]:
         rel = info.relations.get(name)
         if rel is None:
             if name not in info.fields:
+                check_name(bean, name, where, version)
                 raise BadParameterError(f"{where}: invalid subelement {sub.tag!r} in {elem.tag!r}")
             out[name] = sub.text
         elif rel.many:
-            out.setdefault(name, []).append(_element_data(rel.target, sub, where))
+            out.setdefault(name, []).append(_element_data(rel.target, sub, where, version))
         elif sub.get("ref"):
             out[name] = Ref(key=sub.get("ref"))
         else:
@@ -44,8 +46,11 @@ def _element_data(bean: str, elem: ET.Element, where: str) -> dict[str, Any]:
 def read_xml(stream: IO[bytes], source: str = "dump") -> Iterator[list[DumpObject]]:
     """Chunks of an XML dump, objects in document order."""
     number = 0
+    version: str | None = None  # <head><apiversion>: the ICAT version the dump was written for
     try:
         for _event, data in ET.iterparse(stream, events=("end",)):
+            if data.tag == "apiversion" and version is None:
+                version = (data.text or "").strip() or None
             if data.tag != "data":
                 continue
             number += 1
@@ -53,13 +58,17 @@ def read_xml(stream: IO[bytes], source: str = "dump") -> Iterator[list[DumpObjec
             chunk: list[DumpObject] = []
             for elem in data:
                 key = elem.get("id")
+                entry = elem.tag[:-3] if elem.tag.endswith("Ref") else elem.tag
+                check_name("", entry, f"{where}, {key}", version)
                 if elem.tag.endswith("Ref"):
                     bean = bean_of(elem.tag[:-3], where)
                     attrs = {k: v for k, v in elem.attrib.items() if k != "id"}
                     chunk.append(DumpObject(bean, key, attrs, ref_only=True))
                 else:
                     bean = bean_of(elem.tag, where)
-                    chunk.append(DumpObject(bean, key, _element_data(bean, elem, f"{where}, {key}")))
+                    obj = _element_data(bean, elem, f"{where}, {key}", version)
+                    check_object(bean, obj, f"{where}, {key}", version)
+                    chunk.append(DumpObject(bean, key, obj))
             data.clear()
             yield chunk
     except ET.ParseError as err:

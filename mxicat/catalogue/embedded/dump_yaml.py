@@ -18,6 +18,7 @@ from mxicat import __version__
 from mxicat.errors import BadParameterError
 
 from .dump import ENTITY_ORDER, DumpObject, ExportObject, Ref, bean_of, canonical
+from .dumpcompat import HeadRecorder, check_name, check_object
 from .schema import ENTITIES, ICAT_VERSION
 
 
@@ -43,8 +44,9 @@ def _objectify(bean: str, data: Any, where: str) -> dict[str, Any]:
 
 def read_yaml(stream: IO[str], source: str = "dump") -> Iterator[list[DumpObject]]:
     """Chunks of a YAML dump, objects in python-icat's creation order (type order, then sorted keys)."""
+    recorder = HeadRecorder(stream)  # keeps the "# ICAT-API:" header comment for version-aware errors
     try:
-        for number, doc in enumerate(yaml.safe_load_all(stream), start=1):
+        for number, doc in enumerate(yaml.safe_load_all(recorder), start=1):
             if doc is None:
                 continue
             where = f"{source}: chunk {number}"
@@ -52,6 +54,7 @@ def read_yaml(stream: IO[str], source: str = "dump") -> Iterator[list[DumpObject
                 raise BadParameterError(f"{where}: a chunk must map entity types to objects")
             for name in doc:
                 if name not in ENTITY_ORDER:
+                    check_name("", str(name), where, recorder.version)
                     raise BadParameterError(f"{where}: unknown entry {name!r}")
             chunk: list[DumpObject] = []
             for name in ENTITY_ORDER:
@@ -60,7 +63,9 @@ def read_yaml(stream: IO[str], source: str = "dump") -> Iterator[list[DumpObject
                     continue
                 bean = bean_of(name, where)
                 for key in sorted(objects):
-                    chunk.append(DumpObject(bean, str(key), _objectify(bean, objects[key], f"{where}, {key}")))
+                    obj = _objectify(bean, objects[key], f"{where}, {key}")
+                    check_object(bean, obj, f"{where}, {key}", recorder.version)
+                    chunk.append(DumpObject(bean, str(key), obj))
             yield chunk
     except yaml.YAMLError as err:
         raise BadParameterError(f"{source}: not a valid YAML dump: {err}") from err
@@ -69,8 +74,10 @@ def read_yaml(stream: IO[str], source: str = "dump") -> Iterator[list[DumpObject
 def write_yaml(chunks: Iterable[list[ExportObject]], out: IO[str], *, service: str = "") -> None:
     """Write chunks as python-icat's ``icatdump`` YAML backend does."""
     date = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S %z")
-    out.write(f"%YAML 1.1\n# Date: {date}\n# Service: {service}\n# ICAT-API: {ICAT_VERSION}\n"
-              f"# Generator: mxicat {__version__}\n")
+    out.write(
+        f"%YAML 1.1\n# Date: {date}\n# Service: {service}\n# ICAT-API: {ICAT_VERSION}\n"
+        f"# Generator: mxicat {__version__}\n"
+    )
     for chunk in chunks:
         data: dict[str, dict[str, Any]] = {}
         for obj in chunk:
