@@ -18,7 +18,7 @@ import h5py
 
 from mxicat.harvest import units
 from mxicat.harvest.nexus import NXdetector_module, NXtransformation, depends_on_chain
-from mxicat.harvest.nxwalk import as_floats, attr, attr_str
+from mxicat.harvest.nxwalk import as_floats, decode
 
 #: a 3-vector as plain floats (numpy's per-call overhead is most of the cost on three elements)
 Vector = tuple[float, float, float]
@@ -65,8 +65,8 @@ def derived_distance(module: NXdetector_module) -> tuple[float, str] | None:
     for axis in chain:
         values = axis.values
         value = float(values[0]) if values is not None else 0.0
-        offset = as_floats(attr(axis.id, "offset"))
-        offset_unit = attr_str(axis.id, "offset_units") or axis.units
+        offset = as_floats(axis.attribute("offset"))
+        offset_unit = decode(axis.attribute("offset_units")) or axis.units
         if axis.transformation_type == "rotation":
             if value != 0.0:
                 return None  # a rotated detector arm: not evaluated (see the module docstring)

@@ -16,7 +16,18 @@ from typing import Any, Generic, TypeVar, overload
 import h5py
 import numpy as np
 
-from mxicat.harvest.nxwalk import Walker, as_floats, attr, attr_str, decode, name_of, read_id, read_value, units_of
+from mxicat.harvest.nxwalk import (
+    Walker,
+    as_floats,
+    attr,
+    attr_str,
+    attribute_names,
+    decode,
+    name_of,
+    read_id,
+    read_value,
+    units_of,
+)
 
 _V = TypeVar("_V", bound="NXobject")
 _T = TypeVar("_T")
@@ -149,26 +160,44 @@ class NXtransformation:
         return self.path.rsplit("/", 1)[-1]
 
     @cached_property
+    def shape(self) -> tuple[int, ...] | None:
+        """Shape of the axis dataset (``None`` for an empty dataspace or when unreadable)."""
+        try:
+            shape: tuple[int, ...] | None = self.id.get_space().shape
+        except (KeyError, OSError, RuntimeError, ValueError):
+            return None
+        return shape
+
+    @cached_property
     def values(self) -> np.ndarray | None:
-        return as_floats(read_id(self.id))
+        return as_floats(read_id(self.id, self.shape))
+
+    @cached_property
+    def attribute_names(self) -> list[bytes]:
+        """Names of the axis attributes, listed once (an axis has several to read)."""
+        return attribute_names(self.id)
+
+    def attribute(self, name: str) -> Any:
+        """Attribute ``name`` of the axis dataset (see :func:`~mxicat.harvest.nxwalk.attr`)."""
+        return attr(self.id, name, names=self.attribute_names)
 
     @cached_property
     def units(self) -> str | None:
-        return units_of(self.id)
+        return units_of(self.id, self.attribute_names)
 
     @cached_property
     def transformation_type(self) -> str | None:
-        text = attr_str(self.id, "transformation_type")
+        text = decode(self.attribute("transformation_type"))
         return text.lower() if text else None
 
     @cached_property
     def vector(self) -> tuple[float, ...] | None:
-        values = as_floats(attr(self.id, "vector"))
+        values = as_floats(self.attribute("vector"))
         return tuple(float(v) for v in values) if values is not None else None
 
     @cached_property
     def depends_on(self) -> NXtransformation | None:
-        target = self.walker.resolve_depends_on_id(attr_str(self.id, "depends_on"), self.path, True)
+        target = self.walker.resolve_depends_on_id(decode(self.attribute("depends_on")), self.path, True)
         return NXtransformation(self.walker, target) if target is not None else None
 
     def _companion(self, suffix: str) -> Field | None:
@@ -190,7 +219,7 @@ class NXtransformation:
     @property
     def varies(self) -> bool:
         """True when the axis has more than one distinct per-frame value (1-element axes are not read)."""
-        shape = self.id.shape
+        shape = self.shape
         if not shape or math.prod(shape) < 2:
             return False
         values = self.values

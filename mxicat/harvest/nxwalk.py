@@ -84,7 +84,20 @@ def decode_all(values: Any) -> list[str]:
     return [f for f in (decode(v) for v in np.asarray(values).reshape(-1)) if f]
 
 
-def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None = None) -> Any:
+def attribute_names(obj: h5py.HLObject | h5py.h5o.ObjectID) -> list[bytes]:
+    """The attribute names of ``obj`` in one HDF5 call (empty when unreadable), for :func:`attr` and
+    :func:`units_of` to skip an existence check per name."""
+    names: list[bytes] = []
+    try:
+        h5a.iterate(obj.id if isinstance(obj, h5py.HLObject) else obj, names.append)
+    except (KeyError, OSError, RuntimeError, ValueError):
+        return []
+    return names
+
+
+def attr(
+    obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None = None, names: list[bytes] | None = None
+) -> Any:
     """Attribute ``name`` of ``obj`` (a high-level object or a low-level id), or of its member ``child``
     without opening it; ``None`` when absent, empty or unreadable (never raises). Fixed-size strings and
     numbers come back as a scalar (one element) or a flat array; use :func:`decode` / :func:`as_floats`.
@@ -92,7 +105,8 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
     Reads through the low-level API: ``obj.attrs.get`` costs a KeyError for every absent name and a type
     conversion round trip for present ones, which dominated a harvest's run time. Strings and plain numbers
     are read with a memory type built once per type (:func:`_memory_type`); anything else (vlen numbers,
-    references, enums, array-typed attributes) goes through h5py's general path.
+    references, enums, array-typed attributes) goes through h5py's general path. ``names`` (from
+    :func:`attribute_names`) answers whether the attribute is there without asking HDF5.
     """
     oid = obj.id if isinstance(obj, h5py.HLObject) else obj
     key = name.encode()
@@ -100,7 +114,7 @@ def attr(obj: h5py.HLObject | h5py.h5o.ObjectID, name: str, *, child: str | None
         if child:  # asked for a member's class, which is nearly always there: no separate existence check
             attribute = h5a.open(oid, key, obj_name=child.encode())
         else:
-            if not h5a.exists(oid, key):
+            if key not in names if names is not None else not h5a.exists(oid, key):
                 return None
             attribute = h5a.open(oid, key)
         return _read_attribute(attribute, oid, name, child)
@@ -217,16 +231,18 @@ def _high_level(oid: Any) -> h5py.HLObject:
     return h5py.Group(oid)
 
 
-def read_id(dataset: h5py.h5d.DatasetID) -> Any:
+def read_id(dataset: h5py.h5d.DatasetID, shape: tuple[int, ...] | None = None) -> Any:
     """The value of a small dataset read through its low-level id (about twice as fast as wrapping it in
     ``h5py.Dataset`` and indexing); ``None`` if unreadable, empty-shaped or larger than
     :data:`MAX_READ_ELEMENTS`.
 
     The numpy type comes from :func:`_fixed_types` (h5py's own ``dtype`` of a freshly opened dataset costs
-    more than the read itself); other kinds of data go through h5py's general path.
+    more than the read itself); other kinds of data go through h5py's general path. ``shape``: the
+    dataset's shape when the caller has it already.
     """
     try:
-        shape = dataset.get_space().shape
+        if shape is None:
+            shape = dataset.get_space().shape
         if shape is None or math.prod(shape) > MAX_READ_ELEMENTS:
             return None
         tid = dataset.get_type()
@@ -305,18 +321,15 @@ def nx_class(obj: h5py.HLObject) -> str | None:
     return attr_str(obj, "NX_class")
 
 
-def units_of(obj: h5py.HLObject | h5py.h5o.ObjectID) -> str | None:
+def units_of(obj: h5py.HLObject | h5py.h5o.ObjectID, names: list[bytes] | None = None) -> str | None:
     """The unit string of a field from any of :data:`UNIT_ATTRIBUTES`, or ``None`` when there is none.
 
-    The attribute names are listed once (one HDF5 call) instead of probing each spelling: most fields
-    without a unit have no attribute at all.
+    The attribute names are listed once (one HDF5 call, or ``names`` from :func:`attribute_names`) instead of
+    probing each spelling: most fields without a unit have no attribute at all.
     """
     oid = obj.id if isinstance(obj, h5py.HLObject) else obj
-    names: list[bytes] = []
-    try:
-        h5a.iterate(oid, names.append)
-    except (KeyError, OSError, RuntimeError, ValueError):
-        return None
+    if names is None:
+        names = attribute_names(oid)
     for name, key in _UNIT_KEYS:
         if key in names:
             try:
