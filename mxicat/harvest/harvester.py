@@ -347,7 +347,7 @@ class SweepBuilder:
         for data in self.entry.data_groups:  # old Dectris: data_000001 … links without a VDS
             shapes = [
                 d.shape[0]
-                for name in data.group
+                for name in self.walker.links(data.group)  # the cached link table, not another HDF5 walk
                 if name.startswith("data_")
                 for d in [data.dataset(name)]
                 if d is not None and d.ndim >= 3
