@@ -1,14 +1,15 @@
 """Benchmark: pyicat-plus messages through ``mxicat ingest`` vs a raw STOMP consumer that only acks.
 
-Both sides consume the same N pyicat-plus-shaped dataset messages (~30 parameters each, the body pyicat-plus
+Both sides consume the same N pyicat-plus-shaped dataset messages (~30-41 parameters each, the body pyicat-plus
 3.1 writes for an MXCuBE rotation collection; made with pyicat-plus itself when it is installed) from their own
 queue on the same broker, in the same run, with the same client library, prefetch and ack mode
 (client-individual). The baseline parses nothing and writes nothing: it receives and acks. The mxicat side
 parses each message, maps it through the ontology and registers the dataset in a fresh embedded catalogue,
-acking after each commit. Queues are filled before each timer starts.
+acking each message after the commit of its batch (``mxicat ingest --batch-size``). Queues are filled
+before each timer starts.
 
 Usage:
-    .venv/bin/python bench/ingest_stomp.py [--messages 10000] [--broker 127.0.0.1:61613]
+    .venv/bin/python bench/ingest_stomp.py [--messages 10000] [--broker 127.0.0.1:61613] [--batch-size 100]
 
 Needs the RabbitMQ STOMP adapter (``bash deploy/ci-services.sh``). Target (issue 8): mxicat >= 0.3 x raw.
 """
