@@ -165,7 +165,7 @@ def _read_attribute(attribute: h5py.h5a.AttrID, oid: Any, name: str, child: str 
         count, rest = divmod(h5a.get_info(attribute).data_size, size) if size else (0, 0)
         if count == 0 or rest:
             return None
-        dtype, mtype = _fixed_types(tid, kind)
+        dtype, mtype = _fixed_types(tid, kind, size)
         if mtype is None:
             return _high_level(h5o.open(oid, child.encode()) if child else oid).attrs[name]
         value = np.empty(() if count == 1 else (count,), dtype=dtype)
@@ -276,23 +276,30 @@ for _order, _prefix in ((h5t.ORDER_LE, "<"), (h5t.ORDER_BE, ">")):
         _NUMBER_TYPES[(h5t.FLOAT, _size, _order, -1)] = (_std, np.dtype(f"{_prefix}f{_size}"))
 
 
-def _fixed_types(tid: h5py.h5t.TypeID, kind: int) -> tuple[np.dtype[Any], Any]:
+def _fixed_types(tid: h5py.h5t.TypeID, kind: int, size: int | None = None) -> tuple[np.dtype[Any], Any]:
     """(numpy dtype, memory type) for reading a fixed-size string or number stored as ``tid`` (of class
-    ``kind``) — what h5py's ``tid.dtype`` and its read would use, without building either per read. Numbers
-    outside :data:`_NUMBER_TYPES` get h5py's dtype and its memory type (``None`` when h5py gives a dtype
-    numpy cannot read into directly)."""
+    ``kind``; ``size``: its size when known) — what h5py's ``tid.dtype`` and its read would use, without
+    building either per read. Numbers outside :data:`_NUMBER_TYPES` get h5py's dtype and its memory type
+    (``None`` when h5py gives a dtype numpy cannot read into directly)."""
+    if size is None:
+        size = tid.get_size()
     if kind == h5t.STRING:
-        dtype = _bytes_dtype(tid.get_size())
-        encoding = _ENCODINGS.get(tid.get_cset(), "ascii")
-        return _string_dtype(encoding, dtype.itemsize), _memory_type(dtype.str, encoding)
-    key = (kind, tid.get_size(), tid.get_order(), tid.get_sign() if kind == h5t.INTEGER else -1)
+        return _fixed_string_types(size, tid.get_cset())
+    key = (kind, size, tid.get_order(), tid.get_sign() if kind == h5t.INTEGER else -1)
     known = _NUMBER_TYPES.get(key)
     if known is not None and tid.equal(known[0]):
-        return known[1], _memory_type(known[1].str)
+        return known[1], known[0]  # the standard type is the memory type h5py builds for that dtype
     dtype = tid.dtype
     if dtype.kind not in "fiu" or dtype.subdtype is not None or dtype.metadata:
         return dtype, None
     return dtype, _memory_type(dtype.str)
+
+
+@functools.cache
+def _fixed_string_types(size: int, cset: int) -> tuple[np.dtype[Any], Any]:
+    """(dtype, memory type) of a fixed-length string of ``size`` bytes in character set ``cset``."""
+    encoding = _ENCODINGS.get(cset, "ascii")
+    return _string_dtype(encoding, size), _memory_type(_bytes_dtype(size).str, encoding)
 
 
 @functools.cache
