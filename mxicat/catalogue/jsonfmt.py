@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from mxicat.errors import BadParameterError
@@ -49,6 +50,13 @@ _WRITE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?
 
 def format_date(value: datetime) -> str:
     """``value`` in ICAT's REST date format; a naive datetime is taken as UTC."""
+    # Search results repeat the same few dates (createTime/modTime of objects written together): cached.
+    # The zone is part of the key because equal instants in different zones compare (and hash) equal.
+    return _format_date(value, value.tzinfo)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: datetime, _zone: Any) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     text = value.isoformat(timespec="milliseconds")
@@ -110,26 +118,42 @@ def dumps(value: Any) -> str:
         BadParameterError: a value that has no JSON form (names its type).
     """
     try:
-        return json.dumps(to_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        try:  # fast path: the C encoder walks the tree and calls back only for dates, Decimals and mappings
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_non_json)
+        except ValueError:  # a NaN or infinity somewhere: ICAT sends null, which needs the full copy
+            return json.dumps(to_json(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except TypeError as err:
         raise BadParameterError(f"cannot send to ICAT as JSON: {err}") from err
+
+
+def _non_json(value: Any) -> Any:
+    """``json.dumps`` hook for the values JSON has no type for (what :func:`to_json` converts)."""
+    if isinstance(value, date | Decimal | Mapping):
+        return to_json(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _decode_fields(fields: Mapping[str, Any], *, strict: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in fields.items():
-        if key in DATE_FIELDS and isinstance(item, str):
-            out[key] = parse_date(item, strict=strict, field=key)
-        elif isinstance(item, Mapping):
+        kind = type(item)  # exact types first: parsed JSON holds only dicts, lists and scalars (fast path)
+        if kind is str or (kind is not dict and kind is not list and isinstance(item, str)):
+            out[key] = _parse_cached(item, strict, key) if key in DATE_FIELDS else item
+        elif kind is dict or (kind is not list and isinstance(item, Mapping)):
             out[key] = _decode_fields(item, strict=strict)
-        elif isinstance(item, list):
+        elif kind is list:
             out[key] = [
-                _decode_fields(child, strict=strict) if isinstance(child, Mapping) else child
-                for child in item
+                _decode_fields(child, strict=strict) if isinstance(child, Mapping) else child for child in item
             ]
         else:
             out[key] = item
     return out
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, strict: bool, field: str) -> datetime:
+    """:func:`parse_date` for decoded results, where the same few date strings repeat (datetimes are immutable)."""
+    return parse_date(text, strict=strict, field=field)
 
 
 def decode_entity(obj: Mapping[str, Any], *, strict: bool = False) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from types import MappingProxyType
 
 import pytest
 
@@ -69,3 +71,26 @@ def test_date_fields_match_the_embedded_schema() -> None:
     schema = pytest.importorskip("mxicat.catalogue.embedded.schema")
     fields = {f.name for info in schema.ENTITIES.values() for f in info.fields.values() if f.type == "datetime"}
     assert fields == set(jsonfmt.DATE_FIELDS)
+
+
+def test_equal_instants_in_other_zones_keep_their_zone() -> None:
+    """Formatted dates are cached; equal instants in different zones (equal, same hash) must not share text."""
+    utc = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    paris = datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert utc == paris
+    assert jsonfmt.format_date(utc) == "2024-05-01T12:00:00.000Z"
+    assert jsonfmt.format_date(paris) == "2024-05-01T14:00:00.000+02:00"
+    assert jsonfmt.format_date(datetime(2024, 5, 1, 12, 0)) == "2024-05-01T12:00:00.000Z"  # naive = UTC
+
+
+def test_dumps_fast_and_full_paths_agree() -> None:
+    """The C encoder path (dates, Decimals, mappings by hook) and the NaN fallback give ICAT's encoding."""
+    when = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    value = {"Dataset": {"id": 1, "startDate": when, "x": Decimal("1.5"), "m": MappingProxyType({"d": when})}}
+    fast = json.loads(jsonfmt.dumps(value))
+    assert fast == {"Dataset": {"id": 1, "startDate": "2024-05-01T12:00:00.000Z", "x": 1.5,
+                                "m": {"d": "2024-05-01T12:00:00.000Z"}}}
+    with_nan = json.loads(jsonfmt.dumps({**value["Dataset"], "v": float("nan"), "w": [float("inf")]}))
+    assert with_nan["v"] is None and with_nan["w"] == [None] and with_nan["startDate"] == fast["Dataset"]["startDate"]
+    with pytest.raises(BadParameterError, match="set"):
+        jsonfmt.dumps({"s": {1, 2}})

@@ -262,7 +262,8 @@ def test_groups_and_provenance_visible_to_members_only(fresh: World) -> None:
                            "outputDataCollection": ref(out)}})
     # restricting the selected entity: the links themselves (their dataset ids), not the datasets' names
     links = "SELECT dcd.id FROM DataCollectionDataset dcd"
-    link_of = {row[1]: row[0] for row in w.root.search("SELECT dcd.id, dcd.dataset.name FROM DataCollectionDataset dcd")}
+    rows = w.root.search("SELECT dcd.id, dcd.dataset.name FROM DataCollectionDataset dcd")
+    link_of = {row[1]: row[0] for row in rows}
     own = sorted([link_of["open"], link_of["done"]])
     assert w.names("alice", links) == own  # not raw2's link, although raw2 is in the group
     assert w.names("alice", "SELECT COUNT(dc) FROM DataCollection dc") == [2]
