@@ -30,7 +30,7 @@ def _open(cli: CliContext, *, create: bool = False) -> MxCatalogue:
 
 
 def _ref(text: str) -> int | str:
-    return int(text) if text.strip().isdigit() else text
+    return int(text) if text.strip().isdecimal() else text
 
 
 def _format_option(default: str = "table") -> Callable[[F], F]:

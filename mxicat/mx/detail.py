@@ -46,7 +46,7 @@ def resolve_datasets(mx: MxCatalogue, refs: Sequence[DatasetRef], *,
             raise BadParameterError(f"not a dataset reference: {ref!r}")
         if isinstance(ref, int):
             out.append(ref)
-        elif isinstance(ref, str) and ref.strip().isdigit():
+        elif isinstance(ref, str) and ref.strip().isdecimal():
             out.append(int(ref.strip()))
         elif isinstance(ref, str | os.PathLike):
             text = os.fspath(ref).strip()

@@ -182,7 +182,7 @@ class MxCatalogue:
         try:
             return self.registry.investigation(reference, beamline=beamline, when=when)
         except NoSuchObjectFoundError:
-            if create is False or isinstance(reference, int) or str(reference).strip().isdigit():
+            if create is False or isinstance(reference, int) or str(reference).strip().isdecimal():
                 raise
         name, _, visit = str(reference).strip().partition("/")
         new = {

@@ -228,7 +228,7 @@ class Registry:
         """Investigations matching an id, a ``name``, ``name/visitId``, a proposal spelling or a visit."""
         base = "SELECT i FROM Investigation i"
         include = " INCLUDE i.investigationInstruments ii, ii.instrument"
-        if isinstance(reference, int) or (isinstance(reference, str) and reference.strip().isdigit()):
+        if isinstance(reference, int) or (isinstance(reference, str) and reference.strip().isdecimal()):
             rows = self.session.search(f"{base} WHERE i.id = {int(reference)}{include}")
             if rows:
                 return [entity(r) for r in rows]

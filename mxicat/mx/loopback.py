@@ -85,7 +85,7 @@ def _includes(raw: Any) -> tuple[Include, ...]:
 def _int(raw: Any, name: str, default: int, maximum: int) -> int:
     if raw is None:
         return default
-    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdecimal():
         raise _error(f"{name} must be a non-negative integer, got {raw!r}")
     return min(int(raw), maximum)
 

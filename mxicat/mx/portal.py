@@ -39,7 +39,7 @@ def entity_pid(facility: str, kind: str, entity_id: int, pid: str | None = None)
 def parse_local_pid(pid: str, kind: str) -> int | None:
     """The id inside a local pid ``mxicat:<facility>:<kind>:<id>`` (None for other pids, e.g. DOIs)."""
     parts = pid.rsplit(":", 2)
-    if pid.startswith("mxicat:") and len(parts) == 3 and parts[1] == kind and parts[2].isdigit():
+    if pid.startswith("mxicat:") and len(parts) == 3 and parts[1] == kind and parts[2].isdecimal():
         return int(parts[2])
     return None
 

@@ -56,7 +56,7 @@ KEYWORDS: frozenset[str] = frozenset(
 )
 
 _TS_RE = re.compile(r"\{\s*ts\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})\s*\}")
-_NUMBER_RE = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?")
+_NUMBER_RE = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?", re.ASCII)
 _NAME_START = re.compile(r"[^\W\d]|[$_]")
 _NAME_RE = re.compile(r"[\w$.]+")
 _PARAM_RE = re.compile(r":\w+")
@@ -107,7 +107,7 @@ def tokenize(query: str) -> list[Token]:
             else:
                 tokens.append(Token(T.NAME, text, start, text))
             i = m.end()
-        elif ch.isdigit():
+        elif "0" <= ch <= "9":
             m = _NUMBER_RE.match(query, i)
             assert m is not None
             text = m.group()

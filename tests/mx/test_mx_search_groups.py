@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mxicat.errors import BadParameterError, ValidationError
+from mxicat.errors import BadParameterError, NoSuchObjectFoundError, ValidationError
 from mxicat.mx import MxCatalogue, groups
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -180,3 +180,10 @@ def test_pages_shrink_under_a_small_max_entities(tmp_path: Path) -> None:
             break
     assert paged == [f"d{i}" for i in reversed(range(7))]
     assert mx.dataset("d3")["metadata"]["wavelength"] == pytest.approx(1.3)
+
+
+@pytest.mark.parametrize("ref", ["¹", "²3"])
+def test_non_ascii_digit_references_are_names(filled: MxCatalogue, ref: str) -> None:
+    """A reference made of Unicode digits int() refuses is a (missing) name, not a crash (found by schemathesis)."""
+    with pytest.raises(NoSuchObjectFoundError):
+        filled.group("g-unicode", [ref], kind="merge")

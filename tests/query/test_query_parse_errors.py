@@ -159,3 +159,10 @@ def test_signs_fold() -> None:
     assert parse_condition("a.x = " + "-" * 3000 + "a.y") == ast.Compare(
         "=", ast.Path(("a", "x")), ast.Path(("a", "y")))
     assert isinstance(parse_condition("a.x = " + "-" * 3001 + "a.y").right, ast.Neg)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("digit", ["٣", "３"])
+def test_numbers_are_ascii_digits_only(digit: str) -> None:
+    """ICAT's grammar knows ASCII digits only: other Unicode digits are not silently read as numbers."""
+    with pytest.raises(BadParameterError):
+        parse_jpql(f"SELECT ds FROM Dataset ds WHERE ds.id = {digit}")
