@@ -327,15 +327,14 @@ def write_dataset(mx: MxCatalogue, spec: DatasetSpec) -> Registration:
 
 def created_registration(mx: MxCatalogue, spec: DatasetSpec, dataset_id: int) -> Registration:
     """The result of creating the dataset of ``spec``."""
-    return Registration(
-        dataset_id,
-        spec.name,
-        spec.investigation_id,
-        "created",
-        unverified=_reported(mx, spec),
-        problems=list(spec.problems),
-        warnings=list(spec.warnings),
-    )
+    return _registration(mx, spec, dataset_id, "created", list(spec.warnings))
+
+
+def _registration(mx: MxCatalogue, spec: DatasetSpec, dataset_id: int, status: str, warnings: list[str],
+                  changes: dict[str, tuple[Any, Any]] | None = None) -> Registration:
+    """What registering ``spec`` gave: ``status`` plus the spec's unverified keys, problems and warnings."""
+    return Registration(dataset_id, spec.name, spec.investigation_id, status, changes=changes or {},
+                        unverified=_reported(mx, spec), problems=list(spec.problems), warnings=warnings)
 
 
 def new_dataset(
@@ -442,15 +441,7 @@ def _update(
         changes[f"dataset.{kind}"] = (None, label)
         writes.append(link)
     if not changes:
-        return Registration(
-            dataset_id,
-            spec.name,
-            spec.investigation_id,
-            "unchanged",
-            unverified=_reported(mx, spec),
-            problems=list(spec.problems),
-            warnings=warnings,
-        )
+        return _registration(mx, spec, dataset_id, "unchanged", warnings)
     history = by_type.get(history_type)
     text = append_history(
         history.get("stringValue") if history else None, history_entry(mx.session.user_name, changes, datetime.now(UTC))
@@ -463,16 +454,7 @@ def _update(
         )
     mx.session.write(writes)
     logger.info("updated dataset %s (%d change(s))", spec.name, len(changes))
-    return Registration(
-        dataset_id,
-        spec.name,
-        spec.investigation_id,
-        "updated",
-        changes=changes,
-        unverified=_reported(mx, spec),
-        problems=list(spec.problems),
-        warnings=warnings,
-    )
+    return _registration(mx, spec, dataset_id, "updated", warnings, changes)
 
 
 def _missing_links(
