@@ -1,7 +1,7 @@
 """Benchmark: bulk ingest through the embedded catalogue's createMany vs raw sqlite3 executemany.
 
 Both sides write the same rows -- N Datasets, each with P DatasetParameters -- into identical fresh catalogue
-files (same schema, indexes, foreign keys, WAL, ``synchronous=NORMAL``), in transactions of ``--batch``
+files (same schema, indexes, foreign keys, WAL, ``synchronous=FULL``), in transactions of ``--batch``
 Datasets, in the same process. The mxicat side goes through the public API (``EmbeddedCatalogue.create_many``
 with ICAT REST-shaped nested objects: validation, meta fields, id allocation, enforced-parameter lookups,
 authorization hook, fileSize bookkeeping); the raw side gets prebuilt tuples and only runs ``executemany``
@@ -92,7 +92,7 @@ def run_raw(path: Path, n: int, p: int, batch: int) -> float:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA foreign_keys=ON")
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA synchronous=FULL")
     elapsed = 0.0
     for start in range(0, n, batch):
         datasets, params = _raw_rows(ids, start, min(batch, n - start), start + 1, start * p + 1)  # not timed

@@ -1,9 +1,9 @@
 """Opening the embedded catalogue file: engine setup, schema version, named transactional migrations.
 
-The file is one SQLite database in WAL mode with ``PRAGMA foreign_keys=ON`` on every connection. Its schema
-version lives in ``MXICAT_MIGRATIONS`` (one row per applied migration: version, name, time). Each migration
-in :data:`MIGRATIONS` runs in its own transaction (SQLite DDL is transactional), so a failed upgrade leaves
-the file at the previous version.
+The file is one SQLite database in WAL mode with ``PRAGMA foreign_keys=ON`` and ``synchronous=FULL`` (durable
+commits) on every connection. Its schema version lives in ``MXICAT_MIGRATIONS`` (one row per applied migration:
+version, name, time). Each migration in :data:`MIGRATIONS` runs in its own transaction (SQLite DDL is
+transactional), so a failed upgrade leaves the file at the previous version.
 
 * :func:`make_engine` -- an engine with the pragmas and ``BEGIN``/``BEGIN IMMEDIATE`` control (execution
   option ``mxicat_write=True`` takes the write lock at the start of the transaction, avoiding lock upgrades).
@@ -54,8 +54,20 @@ def _initial_schema(conn: Connection) -> None:
     SEQUENCE.create(conn, checkfirst=True)
 
 
+def _partial_value_indexes(conn: Connection) -> None:
+    """Rebuild the (type, string) and (type, datetime) parameter indexes as partial indexes (rows with a
+    value only): each parameter row then enters one value index instead of three, which makes parameter
+    inserts about a quarter cheaper and the file smaller; queries comparing the value still use them."""
+    for table in metadata.sorted_tables:
+        for ix in sorted(table.indexes, key=lambda i: str(i.name)):
+            if ix.dialect_options["sqlite"]["where"] is not None:
+                conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{ix.name}"')
+                ix.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, f"icat-{ICAT_VERSION}-schema", _initial_schema),
+    Migration(2, "partial-parameter-value-indexes", _partial_value_indexes),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -77,7 +89,9 @@ def make_engine(path: str | Path, *, busy_timeout: float = 30.0) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # every commit reaches the disk before it returns: a client told "created", and the ingester acking
+            # a message after its commit, must not lose it to a power cut (NORMAL only survives a process crash)
+            cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -302,6 +302,13 @@ PARAMETER_ENTITIES: dict[str, str] = {
     "DatasetParameter": "dataset", "InvestigationParameter": "investigation", "SampleParameter": "sample",
 }
 
+#: value columns of every parameter table, each indexed as (PARAMETER_TYPE_ID, value) for portal queries
+PARAMETER_VALUE_COLUMNS = ("NUMERIC_VALUE", "STRING_VALUE", "DATETIME_VALUE")
+#: the (type, value) indexes holding only the rows where the value is set: a parameter row has one kind of
+#: value, so full indexes would store every row three times (two of them NULL entries no query reads); the
+#: numeric index stays full as the one index leading with PARAMETER_TYPE_ID (type-only lookups, FK cascades)
+PARTIAL_VALUE_COLUMNS = ("STRING_VALUE", "DATETIME_VALUE")
+
 _TYPES = {"s": "str", "i": "int", "f": "float", "b": "bool", "d": "datetime"}
 _ATTR_RE = re.compile(r"^(\w+)(!)?(?::(\w)(?::(\w+))?)?(?:\((\d+)\))?(?:=(\w+))?$")
 _ONE_RE = re.compile(r"^(\w+)(!)?>(\w+)(?:=(\w+))?$")
@@ -420,8 +427,14 @@ def _build_table(info: EntityInfo) -> sa.Table:
         if rel.column not in leading:  # an index leading with the column already serves the FK
             sa.Index(f"IX_{info.table}_{rel.column}", table.c[rel.column])
     if info.name in PARAMETER_ENTITIES:
-        for value_col in ("NUMERIC_VALUE", "STRING_VALUE", "DATETIME_VALUE"):
-            sa.Index(f"IX_{info.table}_TYPE_{value_col}", table.c.PARAMETER_TYPE_ID, table.c[value_col])
+        for value_col in PARAMETER_VALUE_COLUMNS:
+            partial = value_col in PARTIAL_VALUE_COLUMNS
+            sa.Index(
+                f"IX_{info.table}_TYPE_{value_col}",
+                table.c.PARAMETER_TYPE_ID,
+                table.c[value_col],
+                sqlite_where=table.c[value_col].is_not(None) if partial else None,
+            )
     if info.name == "Datafile":
         sa.Index("IX_DATAFILE_LOCATION", table.c.LOCATION)  # @Index(columnList="location") in Datafile.java
     if info.name == "Rule":

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mxicat.catalogue.base import Catalogue
-from mxicat.catalogue.embedded.migrations import SCHEMA_VERSION
+from mxicat.catalogue.embedded.migrations import MIGRATIONS, SCHEMA_VERSION
 from mxicat.catalogue.embedded.store import EmbeddedCatalogue, EmbeddedStore
 from mxicat.errors import (
     BadParameterError,
@@ -356,10 +356,11 @@ def test_schema_version_errors(tmp_path: Path) -> None:
         EmbeddedStore(garbage)
 
 
-def test_file_is_wal_with_foreign_keys(store) -> None:
+def test_file_is_wal_with_foreign_keys_and_durable_commits(store) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: on disk when commit returns
 
 
 def test_older_file_is_upgraded_by_init(tmp_path: Path) -> None:
@@ -375,7 +376,7 @@ def test_older_file_is_upgraded_by_init(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="older than this mxicat.*mxicat init"):
         EmbeddedStore(path)
     result = init_catalogue(path, bare=True)
-    assert result["migrations"] == ["icat-6.2.0-schema"] and not result["created"]
+    assert result["migrations"] == [m.name for m in MIGRATIONS] and not result["created"]
     store = EmbeddedStore(path)
     assert store.admin().search("SELECT COUNT(f) FROM Facility f") == [0]
     store.close()
