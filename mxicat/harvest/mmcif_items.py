@@ -132,8 +132,7 @@ SHELL_ITEMS: Final[dict[str, tuple[str, ...]]] = {
     "_reflns.d_resolution_low": ("_reflns_shell.d_res_low",),
     "_reflns.number_obs": ("_reflns_shell.number_unique_obs", "_reflns_shell.number_unique_all"),
     "_reflns.number_all": ("_reflns_shell.number_possible",),
-    "_reflns.pdbx_number_measured_all": ("_reflns_shell.number_measured_all",
-                                         "_reflns_shell.number_measured_obs"),
+    "_reflns.pdbx_number_measured_all": ("_reflns_shell.number_measured_all", "_reflns_shell.number_measured_obs"),
     "_reflns.percent_possible_obs": ("_reflns_shell.percent_possible_all", "_reflns_shell.percent_possible_obs"),
     "_reflns.pdbx_redundancy": ("_reflns_shell.pdbx_redundancy",),
     "_reflns.pdbx_netI_over_sigmaI": ("_reflns_shell.pdbx_netI_over_sigmaI_obs", "_reflns_shell.meanI_over_sigI_obs"),
@@ -219,10 +218,19 @@ RESULT_CATEGORIES: Final[tuple[str, ...]] = (
 CLAIMED_ONLY_CATEGORIES: Final[tuple[str, ...]] = ("_exptl_crystal_grow", "_refine")
 
 #: ``_software.classification`` values that describe data processing (not phasing/refinement/deposition)
-PROCESSING_CLASSIFICATIONS: Final[frozenset[str]] = frozenset({
-    "data reduction", "data scaling", "data processing", "data integration", "integration", "scaling",
-    "indexing", "merging", "data merging",
-})
+PROCESSING_CLASSIFICATIONS: Final[frozenset[str]] = frozenset(
+    {
+        "data reduction",
+        "data scaling",
+        "data processing",
+        "data integration",
+        "integration",
+        "scaling",
+        "indexing",
+        "merging",
+        "data merging",
+    }
+)
 
 
 def category_of(item: str) -> str:
