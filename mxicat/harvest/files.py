@@ -20,8 +20,9 @@ from types import EllipsisType
 import h5py
 from h5py import h5t
 
+from mxicat.harvest.h5values import attr, decode_all, name_of, nx_class, read_id
 from mxicat.harvest.nexus import NXdata, NXdetector, NXentry, NXinstrument
-from mxicat.harvest.nxwalk import Walker, attr, decode_all, name_of, nx_class, read_id
+from mxicat.harvest.nxwalk import Walker
 from mxicat.harvest.result import Datafile
 
 #: classes whose linked datasets hold frames (the linked files are "data", everything else "external")

@@ -17,8 +17,8 @@ import math
 import h5py
 
 from mxicat.harvest import units
+from mxicat.harvest.h5values import as_floats, decode
 from mxicat.harvest.nexus import NXdetector_module, NXtransformation, depends_on_chain
-from mxicat.harvest.nxwalk import as_floats, decode
 
 #: a 3-vector as plain floats (numpy's per-call overhead is most of the cost on three elements)
 Vector = tuple[float, float, float]

@@ -23,8 +23,9 @@ from mxicat.harvest import units
 from mxicat.harvest.dials import harvest_dials_expt, is_experiment_list
 from mxicat.harvest.files import sweep_datafiles
 from mxicat.harvest.geometry import derived_distance
+from mxicat.harvest.h5values import forget_string_kinds
 from mxicat.harvest.nexus import Field, NXbeam, NXdetector, NXentry, NXinstrument, NXsample
-from mxicat.harvest.nxwalk import Walker, forget_string_kinds
+from mxicat.harvest.nxwalk import Walker
 from mxicat.harvest.result import HarvestError, HarvestResult, MetadataValue, Sweep
 from mxicat.harvest.scan import sample_scan
 

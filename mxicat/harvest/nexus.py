@@ -16,8 +16,7 @@ from typing import Any, Generic, TypeVar, overload
 import h5py
 import numpy as np
 
-from mxicat.harvest.nxwalk import (
-    Walker,
+from mxicat.harvest.h5values import (
     as_floats,
     attr,
     attr_str,
@@ -28,6 +27,7 @@ from mxicat.harvest.nxwalk import (
     read_value,
     units_of,
 )
+from mxicat.harvest.nxwalk import Walker
 
 _V = TypeVar("_V", bound="NXobject")
 _T = TypeVar("_T")
@@ -178,7 +178,7 @@ class NXtransformation:
         return attribute_names(self.id)
 
     def attribute(self, name: str) -> Any:
-        """Attribute ``name`` of the axis dataset (see :func:`~mxicat.harvest.nxwalk.attr`)."""
+        """Attribute ``name`` of the axis dataset (see :func:`~mxicat.harvest.h5values.attr`)."""
         return attr(self.id, name, names=self.attribute_names)
 
     @cached_property

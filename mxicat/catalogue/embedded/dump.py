@@ -158,7 +158,7 @@ def import_dump(store: Any, chunks: Iterable[list[DumpObject]], *, user: str | N
 
 def _existing(w: Any, bean: str, rest: Mapping[str, Any]) -> int | None:
     """Id of the object with the same unique key as ``rest`` (None: no key, key incomplete, or not there)."""
-    from .writes import plan
+    from .rowplan import plan
 
     info, p = ENTITIES[bean], plan(bean)
     if not info.unique_key:
@@ -180,7 +180,7 @@ def _existing(w: Any, bean: str, rest: Mapping[str, Any]) -> int | None:
 
 def _duplicate(w: Any, bean: str, rest: Mapping[str, Any], found: int, mode: str) -> int:
     """IGNORE / CHECK / OVERWRITE an existing object as python-icat's icatingest does."""
-    from .writes import plan
+    from .rowplan import plan
 
     info = ENTITIES[bean]
     nested = [name for name in info.many if rest.get(name)]

@@ -24,8 +24,7 @@ One :class:`Writer` lives for one write transaction (``BEGIN IMMEDIATE`` on one 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +39,13 @@ from mxicat.errors import (
     ValidationError,
 )
 
+from .ptypecache import PTYPE_TABLES, ParameterTypeCache, PTypeFacts
+from .rowplan import RowPlan, plan
 from .schema import ENTITIES, META_FIELDS, PARAMETER_ENTITIES, TABLES, EntityInfo, RelationInfo, to_db_datetime
-from .values import DT_BIND, converter, unwrap
+from .values import DT_BIND, unwrap
+
+#: ParameterTypeCache is imported from here by the store
+__all__ = ["SEQUENCE", "ParameterTypeCache", "Writer", "classify_integrity_error"]
 
 SEQUENCE = sa.Table(
     "SEQUENCE",  # EclipseLink's TableGenerator table name; one row per entity table
@@ -49,58 +53,6 @@ SEQUENCE = sa.Table(
     sa.Column("SEQ_NAME", sa.String(50), primary_key=True),
     sa.Column("SEQ_COUNT", sa.Integer, nullable=False),
 )
-
-
-class _Plan:
-    """Per-entity precomputed row layout: column order, converters, required positions."""
-
-    def __init__(self, info: EntityInfo) -> None:
-        self.info = info
-        self.table = TABLES[info.name]
-        self.columns: list[str] = [c.name for c in self.table.columns if c.name in self._icat_columns(info)]
-        self.pos = {c: i for i, c in enumerate(self.columns)}
-        self.attrs: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            f.name: (self.pos[f.column], converter(info, f)) for f in info.fields.values() if f.name not in META_FIELDS
-        }
-        self.meta: dict[str, tuple[int, Callable[[Any], Any]]] = {
-            f.name: (self.pos[f.column], converter(info, f)) for f in info.fields.values() if f.name != "id"
-        }
-        self.ones: dict[str, tuple[int, RelationInfo]] = {
-            r.name: (self.pos[r.column or ""], r) for r in info.one.values()
-        }
-        self.required: list[tuple[int, str]] = [
-            (self.pos[f.column], f.name) for f in info.attributes.values() if f.not_null
-        ] + [(self.pos[r.column or ""], r.name) for r in info.one.values() if r.not_null]
-        self.defaults: list[tuple[int, Any]] = [
-            (self.pos[f.column], f.default) for f in info.attributes.values() if f.default is not None
-        ]
-        self.blank: list[Any] = [None] * len(self.columns)
-        for pos, default in self.defaults:
-            self.blank[pos] = default
-        self.meta_pos = tuple(self.pos[c] for c in ("CREATE_ID", "CREATE_TIME", "MOD_ID", "MOD_TIME"))
-        self.table_name = self.table.name
-        self.is_parameter = info.name in PARAMETER_ENTITIES
-        self.dataset_pos = self.pos["DATASET_ID"] if info.name == "Datafile" else None
-        cols = ", ".join(f'"{c}"' for c in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
-        self.insert_sql = f'INSERT INTO "{self.table.name}" ({cols}) VALUES ({marks})'
-
-    @staticmethod
-    def _icat_columns(info: EntityInfo) -> set[str]:
-        cols = {f.column for f in info.fields.values()}
-        cols |= {r.column for r in info.one.values() if r.column}
-        return cols
-
-
-_PLANS: dict[str, _Plan] = {}
-
-
-def plan(name: str) -> _Plan:
-    """The cached row layout of an entity."""
-    p = _PLANS.get(name)
-    if p is None:
-        p = _PLANS[name] = _Plan(ENTITIES[name])
-    return p
 
 
 _UNIQUE_RE = re.compile(r"UNIQUE constraint failed: (\w+)\.")
@@ -123,44 +75,6 @@ def classify_integrity_error(err: sa.exc.IntegrityError) -> MxicatError:
         return NoSuchObjectFoundError("a referenced object does not exist")
     return ValidationError(f"constraint violated: {text}")
 
-
-PTypeFacts = tuple[bool, str, float | None, float | None, frozenset[str]]
-_PTYPE_TABLES = frozenset({"ParameterType", "PermissibleStringValue"})
-_PTYPE_TOKEN_SQL = (
-    "SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(\"MOD_TIME\"), '') FROM \"PARAMETERTYPE\"), "
-    "(SELECT COUNT(*) || ':' || IFNULL(MAX(\"MOD_TIME\"), '') FROM \"PERMISSIBLESTRINGVALUE\")"
-)
-
-
-class ParameterTypeCache:
-    """Enforcement facts of ParameterTypes, shared by the write transactions of one store.
-
-    Every parameter written is checked against its type (``Parameter.check()``); reading the type in every
-    transaction dominated small writes such as one dataset with thirty parameters. The facts are kept across
-    transactions and re-validated once per transaction against a token -- row count and latest modTime of
-    PARAMETERTYPE and PERMISSIBLESTRINGVALUE -- so a change committed by any process empties the cache. A
-    transaction that itself writes either table reads the database directly.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._token: tuple[Any, ...] | None = None
-        self._facts: dict[int, PTypeFacts | None] = {}
-
-    def validate(self, conn: Connection) -> None:
-        token = tuple(conn.exec_driver_sql(_PTYPE_TOKEN_SQL).first() or ())
-        with self._lock:
-            if token != self._token:
-                self._facts.clear()
-                self._token = token
-
-    def get(self, type_id: int) -> PTypeFacts | None | bool:
-        """The facts, or False when not cached."""
-        return self._facts.get(type_id, False)
-
-    def put(self, type_id: int, facts: PTypeFacts | None) -> None:
-        with self._lock:
-            self._facts[type_id] = facts
 
 
 class Writer:
@@ -215,7 +129,7 @@ class Writer:
     # ------------------------------------------------------------------------------ parameter types
     def _ptype(self, type_id: int) -> PTypeFacts | None:
         shared = self._shared_ptypes
-        if shared is not None and _PTYPE_TABLES & (self.touched | set(self.created)):
+        if shared is not None and PTYPE_TABLES & (self.touched | set(self.created)):
             shared = None  # this transaction changes types: read them as it sees them
         if type_id not in self._ptypes and shared is not None:
             if not self._shared_checked:
@@ -242,7 +156,7 @@ class Writer:
                 shared.put(type_id, self._ptypes[type_id])
         return self._ptypes[type_id]
 
-    def check_parameter(self, name: str, row: Sequence[Any], p: _Plan) -> None:
+    def check_parameter(self, name: str, row: Sequence[Any], p: RowPlan) -> None:
         """ICAT ``Parameter.check()``: enforced types -- numeric range, permissible string values."""
         type_id = row[p.pos["PARAMETER_TYPE_ID"]]
         if type_id is None:
@@ -276,7 +190,7 @@ class Writer:
     ) -> int:
         """Rows for one object (and its embedded children) appended to ``levels``; returns its id.
 
-        This is the hot loop of createMany: plain dict/type checks, positions precomputed in :class:`_Plan`.
+        This is the hot loop of createMany: plain dict/type checks, positions precomputed in :class:`RowPlan`.
         """
         p = plan(info.name)
         row: list[Any] = p.blank.copy()
