@@ -1,10 +1,10 @@
 """Reads one mmCIF data block into a :class:`~mxicat.harvest.mmcif_result.ProcessedResult`.
 
-What an item *means* comes from the ontology (``Ontology.by_mmcif``); the other spellings of the same statistic
-(``_reflns_shell``, v5_next merge statistics, ``_space_group``) come from :mod:`mxicat.harvest.mmcif_items`.
-Values are converted from the item's PDBx unit to the term's canonical unit; when one row holds two spellings
-of a value, the first kept wins and a differing second value is a warning. The data-collection categories are
-read by :class:`~mxicat.harvest.mmcif_collections.CollectionReader`.
+What an item *means* comes from the ontology (``Ontology.by_mmcif``); the other spellings of the same value
+(``_reflns_shell``, v5_next merge statistics, ``_space_group``, CIF-core ``_diffrn_source.beamline``/``.facility``)
+come from :mod:`mxicat.harvest.mmcif_items`. Values are converted from the item's PDBx unit to the term's
+canonical unit; when one row holds two spellings of a value, the first kept wins and a differing second value is
+a warning. The data-collection categories are read by :class:`~mxicat.harvest.mmcif_collections.CollectionReader`.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class BlockReader:
                 items.V5_NEXT_ITEMS.get(item)
                 or items.V5_NEXT_SHELL_ITEMS.get(item)
                 or items.SYMMETRY_ALIASES.get(item)
+                or items.CORE_ALIASES.get(item)
                 or _overall_of_shell_item(item)
             )
             term = self._by_mmcif(overall) if overall else None

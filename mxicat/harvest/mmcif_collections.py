@@ -4,7 +4,8 @@ One canonical dict per ``_diffrn.id`` (several rows = one merged data set from s
 collection the ``_reflns`` row points to (``pdbx_diffrn_id``) is copied into the block's metadata, with a
 warning naming the values that differ between collections. Wavelengths come from
 ``_diffrn_source.pdbx_wavelength_list`` (MAD lists, Laue/neutron ranges read as their two limits), else from
-the ``_diffrn_radiation_wavelength`` row that ``_diffrn_radiation.wavelength_id`` points to.
+the ``_diffrn_radiation_wavelength`` row that ``_diffrn_radiation.wavelength_id`` points to
+(``wavelength``, or its CIF-core spelling ``value``).
 """
 
 from __future__ import annotations
@@ -102,9 +103,9 @@ class CollectionReader:
             return
         term = found[0]
         by_id = {
-            (text(r.get("_diffrn_radiation_wavelength.id")) or "1"): r[item]
+            (text(r.get("_diffrn_radiation_wavelength.id")) or "1"): r
             for r in Rows(reader.block, "_diffrn_radiation_wavelength")
-            if item in r
+            if any(spelling in r for spelling in items.WAVELENGTH_ITEMS)
         }
         values: list[Any] = []
         source = item
@@ -116,18 +117,36 @@ class CollectionReader:
                 if listed and not values:
                     values = self.wavelength_list(term, list_item, listed)
                     source = list_item if values else source
+        used: list[dict[str, str]] = []
         if not values:
             for row in tables["_diffrn_radiation"]:
                 wid = text(row.get("_diffrn_radiation.wavelength_id"))
                 if (diffrn_of(row, "_diffrn_radiation") or "1") == diffrn_id and wid in by_id:
-                    values.append(reader.value(term, item, by_id[wid]))
-        if not values and (n_ids == 1 or len(by_id) == 1):
-            values = [reader.value(term, item, raw) for raw in by_id.values()]
+                    used.append(by_id[wid])
+            if not used and (n_ids == 1 or len(by_id) == 1):
+                used = list(by_id.values())
+            read = [self.row_wavelength(term, row) for row in used]
+            values = [value for value, _ in read]
+            source = read[0][1] if read else source
         if values:
             unique = list(dict.fromkeys(values))
             key = term.key_for(None)
             collection[key] = unique[0] if len(unique) == 1 else unique
             sources[key] = source
+
+    def row_wavelength(self, term: Term, row: dict[str, str]) -> tuple[Any, str]:
+        """The wavelength of one ``_diffrn_radiation_wavelength`` row and the item it came from.
+
+        The PDBx item ``wavelength`` wins over the CIF-core spelling ``value`` (:data:`items.WAVELENGTH_ITEMS`);
+        a row holding both with different values gets the importer's usual "kept the first" warning.
+        """
+        chosen: dict[str, Any] = {}
+        chosen_sources: dict[str, str] = {}
+        key = term.key_for(None)
+        for spelling in items.WAVELENGTH_ITEMS:
+            if spelling in row:
+                self.reader.put(chosen, key, self.reader.value(term, spelling, row[spelling]), spelling, chosen_sources)
+        return chosen[key], chosen_sources[key]
 
     def wavelength_list(self, term: Term, item: str, listed: str) -> list[Any]:
         """``0.9792, 0.9794`` (MAD) or a range ``2.0-4.0`` (Laue, neutron: read as its two limits, with a

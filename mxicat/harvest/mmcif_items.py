@@ -46,6 +46,7 @@ _DEGREE = "degrees"
 ITEM_UNITS: Final[dict[str, str]] = {
     "_diffrn.ambient_temp": "kelvins",
     "_diffrn_radiation_wavelength.wavelength": _ANGSTROM,
+    "_diffrn_radiation_wavelength.value": _ANGSTROM,  # CIF-core spelling, see CORE_ALIASES
     "_diffrn_source.pdbx_wavelength_list": _ANGSTROM,
     "_diffrn_source.pdbx_wavelength": _ANGSTROM,
     "_diffrn_source.current": "milliamperes",
@@ -186,6 +187,28 @@ SYMMETRY_ALIASES: Final[dict[str, str]] = {
     "_space_group.name_H-M_alt": "_symmetry.space_group_name_H-M",
     "_space_group.IT_number": "_symmetry.Int_Tables_number",
 }
+
+#: CIF core (DDLm ``cif_core.dic``, COMCIFS) spellings that newer, imgCIF-style software writes into mmCIF files
+#: → the PDBx item of the same meaning. None of them is a PDBx item: ``mmcif_pdbx_v50.dic`` (v5.417) has only
+#: ``_diffrn_radiation_wavelength.id``/``.wavelength``/``.wt`` and no ``_diffrn_source.beamline``/``.facility``.
+#: In ``cif_core.dic``, ``_diffrn_radiation_wavelength.value`` ("wavelength of radiation used in diffraction
+#: measurements", angstroms) names ``_diffrn_radiation_wavelength.wavelength`` as its alias;
+#: ``_diffrn_source.beamline`` is "the name of the beamline at the synchrotron or other large-scale experimental
+#: facility" (example ``I19``) and ``_diffrn_source.facility`` "the name of the synchrotron or other large-scale
+#: experimental facility", spelled as lightsources.org lists it (example ``Diamond Light Source``, where the
+#: PDBx deposition vocabulary says ``Diamond``). The PDBx item wins when a file holds both spellings; a
+#: differing CIF-core value is reported as a warning.
+CORE_ALIASES: Final[dict[str, str]] = {
+    "_diffrn_radiation_wavelength.value": "_diffrn_radiation_wavelength.wavelength",
+    "_diffrn_source.beamline": "_diffrn_source.pdbx_synchrotron_beamline",
+    "_diffrn_source.facility": "_diffrn_source.pdbx_synchrotron_site",
+}
+
+#: the spellings of one ``_diffrn_radiation_wavelength`` row's wavelength, preferred first
+WAVELENGTH_ITEMS: Final[tuple[str, ...]] = (
+    "_diffrn_radiation_wavelength.wavelength",
+    "_diffrn_radiation_wavelength.value",
+)
 
 #: categories describing one data collection (``_diffrn.id`` / ``diffrn_id`` keyed); everything else a
 #: processing result. Wavelength rows are reached through ``_diffrn_radiation.wavelength_id``.
