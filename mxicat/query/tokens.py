@@ -1,8 +1,12 @@
 """Tokenizer for ICAT's query languages (JPQL dialect and the concise syntax).
 
-Modelled on icat.server's ``core/parser/Tokenizer.java`` and ``core/oldparser/OldTokenizer.java``: names
-may contain letters, digits, ``_``, ``$`` and ``.`` (so ``ds.investigation.name`` and
-``org.icatproject.ParameterValueType.NUMERIC`` are one NAME token); keywords are case-insensitive;
+Modelled on icat.server's ``core/parser/Tokenizer.java`` and ``core/oldparser/OldTokenizer.java``: a name
+starts with a letter, ``_`` or ``$`` and goes on with letters, decimal digits, ``_``, ``$`` and ``.`` (so
+``ds.investigation.name`` and ``org.icatproject.ParameterValueType.NUMERIC`` are one NAME token); a parameter
+is ``:`` followed by letters, decimal digits and ``_``. "Letter" and "digit" are Java's ``Character.isLetter``
+(Unicode categories L*, Python ``str.isalpha``) and ``Character.isDigit`` (Nd, ``str.isdecimal``) as in ICAT,
+so other numeric characters such as ``¹``, ``½`` or ``Ⅻ`` are no part of a name: they are a syntax error at
+their position, as on ICAT, not an unknown name later. Keywords are case-insensitive;
 ``'it''s'`` is a string with a doubled quote; ``{ts 2011-01-15 00:00:00}`` is a timestamp literal;
 ``:user`` is a parameter. One tokenizer serves both syntaxes: ``[``, ``]`` and ``<->`` only occur in the
 concise syntax and the JPQL parser rejects them as unexpected tokens.
@@ -17,6 +21,7 @@ Every token carries ``pos``, its offset in the query string, so errors can name 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,9 +62,6 @@ KEYWORDS: frozenset[str] = frozenset(
 
 _TS_RE = re.compile(r"\{\s*ts\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})\s*\}")
 _NUMBER_RE = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?", re.ASCII)
-_NAME_START = re.compile(r"[^\W\d]|[$_]")
-_NAME_RE = re.compile(r"[\w$.]+")
-_PARAM_RE = re.compile(r":\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +99,14 @@ def tokenize(query: str) -> list[Token]:
             i += 1
             continue
         start = i
-        if _NAME_START.match(ch):
-            m = _NAME_RE.match(query, i)
-            assert m is not None
-            text = m.group()
+        if ch.isalpha() or ch in "_$":
+            i = _scan(query, i + 1, "_$.")
+            text = query[start:i]
             up = text.upper()
             if up in KEYWORDS:
                 tokens.append(Token(T.KEYWORD, up, start, text))
             else:
                 tokens.append(Token(T.NAME, text, start, text))
-            i = m.end()
         elif "0" <= ch <= "9":
             m = _NUMBER_RE.match(query, i)
             assert m is not None
@@ -126,7 +126,7 @@ def tokenize(query: str) -> list[Token]:
                 k = query.find("'", j)
                 if k < 0:
                     raise BadParameterError(
-                        f"Unterminated string starting at position {start}: {query[start:start + 20]!r}",
+                        f"Unterminated string starting at position {start}: {query[start : start + 20]!r}",
                         offset=start,
                     )
                 parts.append(query[j:k])
@@ -138,11 +138,10 @@ def tokenize(query: str) -> list[Token]:
                 break
             tokens.append(Token(T.STRING, "".join(parts), start, query[start:i]))
         elif ch == ":":
-            m = _PARAM_RE.match(query, i)
-            if m is None:
-                raise _bad_char(query, i)
-            tokens.append(Token(T.PARAMETER, m.group()[1:], start, m.group()))
-            i = m.end()
+            i = _scan(query, i + 1, "_")
+            if i == start + 1:
+                raise _bad_char(query, start)
+            tokens.append(Token(T.PARAMETER, query[start + 1 : i], start, query[start:i]))
         elif ch == "{":
             k = query.find("}", i)
             m = _TS_RE.fullmatch(query, i, k + 1) if k >= 0 else None
@@ -155,8 +154,9 @@ def tokenize(query: str) -> list[Token]:
             try:
                 stamp = datetime.fromisoformat(f"{m.group(1)} {m.group(2)}")
             except ValueError as err:
-                raise BadParameterError(f"Invalid timestamp {m.group()} at position {start}: {err}",
-                                        offset=start) from err
+                raise BadParameterError(
+                    f"Invalid timestamp {m.group()} at position {start}: {err}", offset=start
+                ) from err
             tokens.append(Token(T.TIMESTAMP, stamp, start, m.group()))
             i = k + 1
         elif ch == "<":
@@ -202,6 +202,22 @@ _SINGLE: dict[str, T] = {
 }
 
 
+def _scan(query: str, i: int, extra: str) -> int:
+    """The end of a name or parameter whose remaining characters start at ``i``: letters (``str.isalpha``,
+    Java's ``Character.isLetter``), decimal digits (``str.isdecimal``, Java's ``Character.isDigit``) and
+    ``extra``. ``\\w`` would also take numeric characters such as ``¹`` that ICAT rejects."""
+    n = len(query)
+    while i < n and (query[i].isalpha() or query[i].isdecimal() or query[i] in extra):
+        i += 1
+    return i
+
+
 def _bad_char(query: str, i: int) -> BadParameterError:
+    """A syntax error naming the character at ``i`` (code point and Unicode name when not ASCII)."""
+    ch = query[i]
     near = query[max(0, i - 4) : i + 5]
-    return BadParameterError(f"Unexpected character {query[i]!r} at position {i} near {near!r}", offset=i)
+    what = repr(ch) if ch.isascii() else f"{ch!r} (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')})"
+    hint = ""
+    if not ch.isascii() and (ch.isalnum() or unicodedata.category(ch)[0] in "MN"):
+        hint = "; names are letters, decimal digits, '_', '$' and '.'"
+    return BadParameterError(f"Unexpected character {what} at position {i} near {near!r}{hint}", offset=i)
