@@ -17,6 +17,7 @@ Needs the RabbitMQ STOMP adapter (``bash deploy/ci-services.sh``). Target (issue
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -97,6 +98,44 @@ def _template() -> str:
     )
 
 
+def broker_cpu_seconds() -> float | None:
+    """CPU time used so far by the local RabbitMQ (its Erlang VM, ``beam.smp``), None when not visible."""
+    total, found = 0, False
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if not comm.read().startswith("beam"):
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
+class CpuMeter:
+    """CPU seconds of this process (all threads) and of the broker over a ``with`` block."""
+
+    def __enter__(self) -> CpuMeter:
+        self._ours, self._broker = time.process_time(), broker_cpu_seconds()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.ours = time.process_time() - self._ours
+        after = broker_cpu_seconds()
+        self.broker = None if after is None or self._broker is None else after - self._broker
+
+    def per_message(self, count: int) -> str:
+        broker = "n/a" if self.broker is None else f"{1e6 * self.broker / count:.0f}"
+        return f"CPU/message: consumer {1e6 * self.ours / count:.0f} us, broker {broker} us"
+
+
 def _fill(config: BrokerConfig, destination: str, template: str, count: int) -> None:
     client = StompClient(config)
     client.connect()
@@ -127,9 +166,10 @@ def raw_consume(config: BrokerConfig, destination: str, count: int, prefetch: in
 
 
 def mxicat_consume(
-    config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path, batch_size: int
+    config: BrokerConfig, destination: str, count: int, prefetch: int, db: Path, batch_size: int, cpu: CpuMeter
 ) -> float:
-    """Seconds ``mxicat ingest`` (in process) needs to register ``count`` messages."""
+    """Seconds ``mxicat ingest`` (in process) needs to register ``count`` messages (``cpu`` measures the
+    same span: opening the catalogue and loading the ontology are not counted)."""
     from mxicat.catalogue.embedded.store import init_catalogue
     from mxicat.mx import open_catalogue
 
@@ -161,9 +201,10 @@ def mxicat_consume(
                         ingester.stop()
 
             ingester.sink = Counting(ingester.sink)  # type: ignore[assignment]
-            start = time.perf_counter()
-            ingester.run()
-            elapsed = time.perf_counter() - start
+            with cpu:
+                start = time.perf_counter()
+                ingester.run()
+                elapsed = time.perf_counter() - start
             if ingester.stats.processed != count:
                 raise SystemExit(
                     f"mxicat processed {ingester.stats.processed} of {count} (dead letters: {ingester.stats.reasons})"
@@ -189,14 +230,21 @@ def main() -> None:
     raw_q, mx_q = f"/queue/bench-raw-{tag}", f"/queue/bench-mxicat-{tag}"
     print(f"{args.messages} messages of {len(template)} bytes (~{template.count('<tns:parameter>')} parameters)")
     _fill(config, raw_q, template, args.messages)
-    raw = raw_consume(config, raw_q, args.messages, args.prefetch)
+    with CpuMeter() as raw_cpu:
+        raw = raw_consume(config, raw_q, args.messages, args.prefetch)
     _fill(config, mx_q, template, args.messages)
+    our_cpu = CpuMeter()
     with tempfile.TemporaryDirectory() as tmp:
-        ours = mxicat_consume(config, mx_q, args.messages, args.prefetch, Path(tmp) / "bench.db", args.batch_size)
+        ours = mxicat_consume(
+            config, mx_q, args.messages, args.prefetch, Path(tmp) / "bench.db", args.batch_size, our_cpu
+        )
     raw_rate, our_rate = args.messages / raw, args.messages / ours
-    print(f"raw STOMP consumer (receive + ack) : {raw:8.2f} s  {raw_rate:9.1f} msg/s")
-    print(f"mxicat ingest -> embedded catalogue: {ours:8.2f} s  {our_rate:9.1f} msg/s")
+    print(f"raw STOMP consumer (receive + ack) : {raw:8.2f} s  {raw_rate:9.1f} msg/s  "
+          f"{raw_cpu.per_message(args.messages)}")
+    print(f"mxicat ingest -> embedded catalogue: {ours:8.2f} s  {our_rate:9.1f} msg/s  "
+          f"{our_cpu.per_message(args.messages)}")
     print(f"ratio mxicat / raw: {our_rate / raw_rate:.3f}  (target >= 0.3)")
+    print(f"CPUs on this machine: {os.cpu_count()}")
 
 
 if __name__ == "__main__":
